@@ -1,0 +1,1 @@
+"""Benchmarks for llmctl, run by ``nox -s bench`` (see ``benchmarks/README.md``)."""

@@ -1,0 +1,1 @@
+"""LiteLLM-compatible import paths (``litellm.llms.*``): re-exports only."""
