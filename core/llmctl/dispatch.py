@@ -331,23 +331,35 @@ async def _ainvoke(provider: Provider, route: str, kwargs: dict[str, Any]) -> An
 
 
 def _model_response(result: Any, route: str, request: CallRequest) -> ModelResponse:
-    response = _response(result, route, request, ModelResponse)
-    if response.model is None:
-        response.model = request.provider_model
-    return response
+    return _response(result, route, request, ModelResponse)
 
 
 def _response(result: Any, route: str, request: CallRequest, response_type: type[R]) -> R:
-    """Return ``result`` as ``response_type``: as it is, or validated from a dict."""
+    """Return ``result`` as ``response_type``, as it is or validated from a dict.
+
+    A ``model`` the handler left out is filled with the model the call asked for.
+    """
     if isinstance(result, response_type):
-        return result
-    if isinstance(result, Mapping):
+        response = result
+    elif isinstance(result, Mapping):
         try:
-            return response_type.model_validate(result)
+            response = response_type.model_validate(result)
         except ValidationError as exc:
-            problem = f"a dict that is not a valid {response_type.__name__}: {exc}"
+            errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            _invalid(
+                route,
+                request,
+                response_type,
+                f"a dict that is not a valid {response_type.__name__} ({errors})",
+            )
     else:
-        problem = f"{type(result).__name__} {result!r:.60}"
+        _invalid(route, request, response_type, f"{type(result).__name__} {result!r:.60}")
+    if getattr(response, "model", "") is None:
+        response.model = request.provider_model  # type: ignore[attr-defined]
+    return response
+
+
+def _invalid(route: str, request: CallRequest, response_type: type[Any], problem: str) -> NoReturn:
     raise InvalidResponseError(
         f"{route}() returned {problem}; return a {response_type.__name__} "
         "(or a dict of its fields)",

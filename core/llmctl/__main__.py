@@ -1,0 +1,5 @@
+"""``python -m llmctl``: the command line."""
+
+from llmctl.cli import main
+
+main()

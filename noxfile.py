@@ -1,0 +1,44 @@
+"""Project sessions: ``nox -s tests``, ``lint``, ``docs``, ``bench``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = ["3.11"]
+# LiteLLM only ever enters the benchmark venv, pinned: 1.82.7 and 1.82.8 carried malware.
+LITELLM = "litellm==1.110.2"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (slow cases included) against an installed llmctl."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Check formatting, lint and types (mypy strict, plus the assert_type pins)."""
+    session.install("-e", ".[test]", "ruff", "mypy")
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+    session.run("mypy")
+    session.run("mypy", "tests/typing")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Check that the docs' Python examples run."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/test_docs.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Measure llmctl side by side with LiteLLM and a bare handler call."""
+    session.install("-e", ".", LITELLM)
+    session.env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    session.run("python", "-m", "benchmarks.core.run", *session.posargs)

@@ -1,0 +1,21 @@
+"""Every Python example in README.md and docs/ runs as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+EXAMPLES = [
+    pytest.param(block, id=f"{page.name}[{i}]")
+    for page in PAGES
+    for i, block in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S))
+]
+
+
+@pytest.mark.parametrize("code", EXAMPLES)
+def test_documented_example_runs(code: str) -> None:
+    exec(compile(code, "<docs>", "exec"), {"__name__": "docs_example"})

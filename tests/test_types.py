@@ -1,0 +1,144 @@
+"""Response types serialise to exactly OpenAI's JSON and behave as LiteLLM's do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openai.types import CreateEmbeddingResponse, ImagesResponse
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from llmctl import (
+    EmbeddingResponse,
+    ImageObject,
+    ImageResponse,
+    ModelResponse,
+    ModelResponseStream,
+    Usage,
+)
+
+FULL = {
+    "model": "m",
+    "choices": [
+        {"message": {"content": "x", "role": "assistant"}, "finish_reason": "stop", "index": 0}
+    ],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+}
+
+
+def test_model_response_dumps_the_guides_expected_keys() -> None:
+    dumped = ModelResponse(**FULL).model_dump()
+    assert list(dumped) == [
+        "id",
+        "choices",
+        "created",
+        "model",
+        "object",
+        "system_fingerprint",
+        "usage",
+    ]
+    assert dumped["choices"][0] == {
+        "finish_reason": "stop",
+        "index": 0,
+        "message": {"content": "x", "role": "assistant", "tool_calls": None, "function_call": None},
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "openai_model"),
+    [
+        pytest.param(ModelResponse(**FULL), ChatCompletion, id="model-response"),
+        pytest.param(ModelResponse(model="m"), ChatCompletion, id="default-response"),
+        pytest.param(
+            ModelResponse(
+                choices=[
+                    {
+                        "message": {
+                            "tool_calls": [
+                                {"id": "c", "function": {"name": "f", "arguments": {"a": 1}}}
+                            ]
+                        },
+                        "finish_reason": "tool_calls",
+                    }
+                ],
+                model="m",
+            ),
+            ChatCompletion,
+            id="tool-calls",
+        ),
+        pytest.param(
+            ModelResponseStream(model="m", choices=[{"delta": {"content": "x"}}]),
+            ChatCompletionChunk,
+            id="chunk",
+        ),
+        pytest.param(
+            ImageResponse(created=1, data=[ImageObject(url="https://x/y.png")]),
+            ImagesResponse,
+            id="image",
+        ),
+        pytest.param(
+            EmbeddingResponse(model="e", data=[{"embedding": [0.5, 0.25], "index": 0}]),
+            CreateEmbeddingResponse,
+            id="embedding",
+        ),
+    ],
+)
+def test_openai_models_validate_every_dump(value: Any, openai_model: Any) -> None:
+    openai_model.model_validate(value.model_dump())
+    openai_model.model_validate_json(value.model_dump_json())
+
+
+def test_item_access_works_as_in_litellm() -> None:
+    response = ModelResponse(**FULL)
+    assert response["choices"][0]["message"]["content"] == "x"
+    assert response["usage"]["total_tokens"] == 3
+    assert response.get("model") == "m" and response.get("missing", 7) == 7
+    assert "usage" in response and "missing" not in response
+    response["model"] = "n"
+    assert response.model == "n"
+    with pytest.raises(KeyError):
+        response["missing"]
+
+
+def test_extra_keys_are_kept_and_dumped_only_when_set() -> None:
+    with_extra = ModelResponse(choices=[{"message": {"content": "x", "reasoning_content": "r"}}])
+    assert with_extra.choices[0].message.get("reasoning_content") == "r"
+    assert with_extra.model_dump()["choices"][0]["message"]["reasoning_content"] == "r"
+    assert "reasoning_content" not in ModelResponse(**FULL).model_dump()["choices"][0]["message"]
+
+
+def test_backend_finish_reasons_map_to_openais() -> None:
+    response = ModelResponse(
+        choices=[{"finish_reason": "end_turn"}, {"finish_reason": "max_tokens"}]
+    )
+    assert [c.finish_reason for c in response.choices] == ["stop", "length"]
+
+
+def test_tool_call_arguments_given_as_an_object_become_json_text() -> None:
+    response = ModelResponse(
+        choices=[
+            {
+                "message": {
+                    "tool_calls": [
+                        {"id": "c", "function": {"name": "f", "arguments": {"city": "Paris"}}}
+                    ]
+                }
+            }
+        ]
+    )
+    calls = response.choices[0].message.tool_calls
+    assert calls is not None and calls[0].function.arguments == '{"city": "Paris"}'
+
+
+def test_usage_total_is_filled_from_its_parts() -> None:
+    assert Usage(prompt_tokens=3, completion_tokens=4).total_tokens == 7
+    assert Usage(prompt_tokens=3, completion_tokens=4, total_tokens=9).total_tokens == 9
+
+
+def test_ids_are_unique_uuid4_chat_ids() -> None:
+    ids = {ModelResponse().id for _ in range(100)}
+    assert len(ids) == 100
+    for value in ids:
+        prefix, *groups = value.split("-")
+        assert prefix == "chatcmpl" and [len(g) for g in groups] == [8, 4, 4, 4, 12]
+        assert groups[2][0] == "4" and groups[3][0] in "89ab"
