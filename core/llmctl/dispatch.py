@@ -3,11 +3,13 @@
 Each call takes one path: split the model string, find the provider by name, build the
 handler's keyword arguments once, call the handler method that serves the operation (bridging
 sync and async where the handler lacks one), then normalise what it returned.
+
+The bridge (and with it asyncio, 15 ms of import time) is imported on first use, by the calls
+that need it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
@@ -15,7 +17,6 @@ from typing import Any, Literal, NoReturn, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
-from llmctl._bridge import iterate_in_thread, iterate_sync, run_in_thread, run_sync
 from llmctl.chunk_builder import stream_chunk_builder
 from llmctl.exceptions import BadRequestError, InvalidResponseError, from_handler_exception
 from llmctl.mock import mock_response_for, mock_stream_chunks
@@ -118,6 +119,8 @@ async def acompletion(
     if "mock_response" in kwargs or "mock_tool_calls" in kwargs:
         delay = kwargs.pop("mock_delay", None)
         if delay:
+            import asyncio
+
             await asyncio.sleep(delay)
         answer = _mock(model, False, kwargs)
         if not isinstance(answer, ModelResponse) or not stream:
@@ -155,6 +158,8 @@ def _stream(
         raw = _restream(_model_response(raw, route, request), state)
     source = classify_stream(raw, state)
     if isinstance(source, AsyncIterable):
+        from llmctl._bridge import iterate_sync
+
         source = iterate_sync(source)
     chunks = iterate(source, state)
     return CustomStreamWrapper(chunks, model=request.model, custom_llm_provider=provider.name)
@@ -176,6 +181,8 @@ async def _astream(
     source = classify_stream(raw, state)
     if not isinstance(source, AsyncIterable):
         # A list is already complete; only a generator may block between items.
+        from llmctl._bridge import iterate_in_thread
+
         is_complete = isinstance(source, (list, tuple))
         source = _from_list(source) if is_complete else iterate_in_thread(source)
     chunks = aiterate(source, state)
@@ -315,6 +322,8 @@ def _invoke(provider: Provider, route: str, kwargs: dict[str, Any]) -> Any:
     """Call a handler method from sync code; an async method runs on the bridge loop."""
     result = provider.method(route)(**kwargs)
     if route in _ASYNC_METHODS and inspect.isawaitable(result):
+        from llmctl._bridge import run_sync
+
         return run_sync(result)
     return result
 
@@ -324,6 +333,8 @@ async def _ainvoke(provider: Provider, route: str, kwargs: dict[str, Any]) -> An
     if route in _ASYNC_METHODS:
         result = provider.method(route)(**kwargs)
     else:
+        from llmctl._bridge import run_in_thread
+
         result = await run_in_thread(provider.method(route), **kwargs)
     if inspect.isawaitable(result):
         result = await result

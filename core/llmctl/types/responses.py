@@ -69,7 +69,8 @@ def _finish_reason(value: Any) -> Any:
 class _ResponseModel(BaseModel):
     """Base of the response models: extra keys kept, dict-style access as in LiteLLM."""
 
-    model_config = ConfigDict(extra="allow")
+    # defer_build: a model builds its validator when first used, not at import.
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     def __getitem__(self, key: str) -> Any:
         try:
