@@ -548,3 +548,44 @@ def test_get_llm_provider_splits_as_litellm_does(recorder: Recorder) -> None:
 def test_get_llm_provider_rejects_an_unknown_provider(recorder: Recorder) -> None:
     with pytest.raises(llmctl.ProviderNotFoundError, match="did you mean 'probe'"):
         llmctl.get_llm_provider("prob/m1")
+
+
+def test_async_handler_may_call_a_sync_stream_on_a_bridged_provider(register: Register) -> None:
+    class Router(CustomLLM):
+        async def acompletion(self, *args: Any, **kwargs: Any) -> ModelResponse:
+            # sync code on the bridge loop, streaming from an async-only provider
+            chunks = list(llmctl.completion("inner/m", MESSAGES, stream=True))
+            return _answer("".join(c.choices[0].delta.content or "" for c in chunks))
+
+    llmctl.custom_provider_map = [
+        {"provider": "router", "custom_handler": Router()},
+        {"provider": "inner", "custom_handler": OnlyAsync()},
+    ]
+    assert llmctl.completion("router/m", MESSAGES).choices[0].message.content == "ab"
+
+
+def test_bridged_sync_calls_work_in_a_forked_child(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os, signal, llmctl
+        from llmctl import CustomLLM, ModelResponse
+
+        class OnlyAsync(CustomLLM):
+            async def acompletion(self, **kwargs):
+                return ModelResponse(choices=[{"message": {"content": "ok"}}])
+
+        llmctl.custom_provider_map = [{"provider": "p", "custom_handler": OnlyAsync()}]
+        llmctl.completion("p/m")  # starts the bridge loop in the parent
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(10)
+            os._exit(0 if llmctl.completion("p/m").choices[0].message.content == "ok" else 1)
+        print(os.waitpid(pid, 0)[1])
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "0", out.stderr

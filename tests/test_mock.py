@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import llmctl
-from conftest import MESSAGES
+from conftest import MESSAGES, Register
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,18 @@ def test_mock_response_dict_is_the_whole_response() -> None:
         model="x/m", mock_response={"choices": [{"message": {"content": "from dict"}}]}
     )
     assert (response.choices[0].message.content, response.model) == ("from dict", "m")
+
+
+def test_mock_keywords_set_to_none_call_the_provider(register: Register) -> None:
+    class Real(llmctl.CustomLLM):
+        def completion(self, *args: Any, **kwargs: Any) -> llmctl.ModelResponse:
+            return llmctl.ModelResponse(choices=[{"message": {"content": "real"}}])
+
+    register(p=Real())
+    response = llmctl.completion("p/m", MESSAGES, mock_response=None, mock_tool_calls=None)
+    assert response.choices[0].message.content == "real"
+
+
+def test_mock_timeout_alone_raises_timeout() -> None:
+    with pytest.raises(llmctl.Timeout):
+        llmctl.completion(model="x/m", messages=MESSAGES, mock_timeout=True)

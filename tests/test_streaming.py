@@ -277,3 +277,122 @@ def test_a_sync_stream_cannot_be_iterated_with_async_for(register: Register) -> 
     stream = llmctl.completion("s/m", MESSAGES, stream=True)
     with pytest.raises(TypeError, match="came from completion"):
         stream.__aiter__()
+
+
+def test_usage_reported_after_the_finish_rides_on_the_finish_chunk(register: Register) -> None:
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    register(s=Streams(lambda: [gsc("a"), gsc(finished=True), gsc(usage=usage)]))
+    chunks = sync_chunks()
+    assert all(c.choices for c in chunks)  # no choices-less chunk unless include_usage
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 2
+
+
+def test_a_choice_finished_twice_gets_one_finish_chunk(register: Register) -> None:
+    register(s=Streams(lambda: [gsc("a"), gsc(finished=True), gsc(finished=True)]))
+    reasons = [c.choices[0].finish_reason for c in sync_chunks()]
+    assert reasons == [None, "stop"]
+
+
+def test_choices_streamed_in_turn_report_usage_once(register: Register) -> None:
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    register(
+        s=Streams(
+            lambda: [
+                gsc("a", index=0),
+                gsc(finished=True, index=0, usage=usage),
+                gsc("b", index=1),
+                gsc(finished=True, index=1, usage=usage),
+            ]
+        )
+    )
+    chunks = sync_chunks()
+    assert sum(1 for c in chunks if c.usage is not None) == 1
+    finishes = [(c.choices[0].index, c.choices[0].finish_reason) for c in chunks[-2:]]
+    assert finishes == [(0, "stop"), (1, "stop")]
+
+
+def test_leaving_an_async_with_block_closes_the_handlers_generator(register: Register) -> None:
+    closed: list[bool] = []
+
+    async def produce() -> Any:
+        try:
+            while True:
+                yield gsc("x")
+        finally:
+            closed.append(True)
+
+    class Endless(CustomLLM):
+        def astreaming(self, *args: Any, **kwargs: Any) -> Any:
+            return produce()
+
+    register(s=Endless())
+
+    async def read_one() -> None:
+        async with await llmctl.acompletion("s/m", MESSAGES, stream=True) as stream:
+            async for _ in stream:
+                break
+
+    asyncio.run(read_one())
+    assert closed == [True]
+
+
+def test_cancelling_a_stream_of_a_sync_generator_cancels_and_closes_it(register: Register) -> None:
+    import threading
+
+    closed = threading.Event()
+    release = threading.Event()
+
+    def produce() -> Any:
+        try:
+            yield gsc("first")
+            release.wait(5)  # a backend that stalls mid-stream
+            yield gsc("late")
+        finally:
+            closed.set()
+
+    class Stalls(CustomLLM):
+        def streaming(self, *args: Any, **kwargs: Any) -> Any:
+            return produce()
+
+    register(s=Stalls())
+
+    async def read_with_timeout() -> None:
+        stream = await llmctl.acompletion("s/m", MESSAGES, stream=True)
+        await asyncio.wait_for(_drain_all(stream), timeout=0.2)
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(read_with_timeout())
+    release.set()
+    assert closed.wait(5)
+
+
+async def _drain_all(stream: Any) -> None:
+    async for _ in stream:
+        pass
+
+
+def test_a_complete_answer_streamed_keeps_function_call_and_logprobs(register: Register) -> None:
+    logprobs = {"content": [{"token": "x", "logprob": -0.5, "bytes": None, "top_logprobs": []}]}
+
+    class Whole(CustomLLM):
+        def completion(self, *args: Any, **kwargs: Any) -> Any:
+            return {
+                "choices": [
+                    {
+                        "message": {
+                            "content": None,
+                            "function_call": {"name": "f", "arguments": "{}"},
+                        },
+                        "finish_reason": "function_call",
+                        "logprobs": logprobs,
+                    }
+                ]
+            }
+
+    register(s=Whole())
+    chunks = sync_chunks()
+    function_call = chunks[0].choices[0].delta.function_call
+    assert function_call is not None and function_call.name == "f"
+    assert chunks[0].choices[0].get("logprobs") == logprobs
+    assert chunks[-1].choices[0].finish_reason == "function_call"

@@ -142,3 +142,24 @@ def test_ids_are_unique_uuid4_chat_ids() -> None:
         prefix, *groups = value.split("-")
         assert prefix == "chatcmpl" and [len(g) for g in groups] == [8, 4, 4, 4, 12]
         assert groups[2][0] == "4" and groups[3][0] in "89ab"
+
+
+def test_none_values_mean_defaults_as_in_litellm() -> None:
+    response = ModelResponse(
+        id=None,
+        created=None,
+        choices=[
+            {
+                "finish_reason": None,
+                "message": {
+                    "tool_calls": [{"id": None, "function": {"name": "f", "arguments": "{}"}}]
+                },
+            }
+        ],
+        usage={"prompt_tokens": None, "completion_tokens": 2, "total_tokens": None},
+    )
+    assert response.id.startswith("chatcmpl-") and response.created > 0
+    assert response.choices[0].finish_reason == "stop"
+    calls = response.choices[0].message.tool_calls
+    assert calls is not None and calls[0].id.startswith("call_")
+    assert (response.usage.prompt_tokens, response.usage.total_tokens) == (0, 2)

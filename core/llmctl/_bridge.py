@@ -8,9 +8,11 @@ running loop. Async callers run sync code in worker threads, never on their even
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import os
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 __all__ = ["iterate_in_thread", "iterate_sync", "run_in_thread", "run_sync"]
@@ -19,6 +21,16 @@ T = TypeVar("T")
 
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
+_steps: ThreadPoolExecutor | None = None
+
+
+def _forget_after_fork() -> None:
+    # A forked child has the loop object but not its thread: start afresh when needed.
+    global _loop, _loop_lock, _steps
+    _loop, _loop_lock, _steps = None, threading.Lock(), None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _bridge_loop() -> asyncio.AbstractEventLoop:
@@ -30,38 +42,46 @@ def _bridge_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def run_sync(awaitable: Awaitable[T]) -> T:
-    """Wait for ``awaitable`` on the bridge loop and return its result."""
+def _on_bridge_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def _wait(coroutine: Awaitable[T]) -> T:
+    """Run ``coroutine`` on the bridge loop from sync code and return its result."""
 
     async def wait() -> T:
-        return await awaitable
+        return await coroutine
 
     loop = _bridge_loop()
-    if threading.current_thread().name == "llmctl-bridge":
-        # Called from async code already on the bridge loop: waiting there would deadlock.
+    if _on_bridge_loop(loop):
+        # Sync code called by async code on the bridge loop: waiting there would deadlock,
+        # so this one call runs on a loop of its own in a helper thread.
         with ThreadPoolExecutor(1) as executor:
             return executor.submit(asyncio.run, wait()).result()
     return asyncio.run_coroutine_threadsafe(wait(), loop).result()
 
 
+def run_sync(awaitable: Awaitable[T]) -> T:
+    """Wait for ``awaitable`` on the bridge loop and return its result."""
+    return _wait(awaitable)
+
+
 def iterate_sync(iterable: AsyncIterable[T]) -> Iterator[T]:
     """Step an async iterable from sync code, one item per round trip to the bridge loop."""
     iterator = aiter(iterable)
-    loop = _bridge_loop()
     try:
         while True:
             try:
-                yield asyncio.run_coroutine_threadsafe(_next(iterator), loop).result()
+                yield _wait(anext(iterator))
             except StopAsyncIteration:
                 return
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
-            asyncio.run_coroutine_threadsafe(aclose(), loop).result()
-
-
-async def _next(iterator: AsyncIterator[T]) -> T:
-    return await anext(iterator)
+            _wait(aclose())
 
 
 async def run_in_thread(func: Callable[..., T], /, **kwargs: Any) -> T:
@@ -72,16 +92,38 @@ async def run_in_thread(func: Callable[..., T], /, **kwargs: Any) -> T:
 _DONE = object()
 
 
+def _next_or_done(iterator: Iterator[Any]) -> Any:
+    return next(iterator, _DONE)
+
+
+def _step_pool() -> ThreadPoolExecutor:
+    global _steps
+    if _steps is None:
+        _steps = ThreadPoolExecutor(thread_name_prefix="llmctl-stream")
+    return _steps
+
+
 async def iterate_in_thread(iterable: Iterable[T]) -> AsyncIterator[T]:
-    """Step a sync iterable in worker threads, as Starlette's ``iterate_in_threadpool`` does."""
+    """Step a sync iterable in worker threads, as Starlette's ``iterate_in_threadpool`` does.
+
+    Cancelled while a step runs (a client left, a timeout fired), it re-raises the
+    cancellation at once and closes the iterator in the worker once that step returns: a
+    generator cannot be closed while it is executing.
+    """
     iterator = iter(iterable)
+    step: Future[Any] | None = None
     try:
         while True:
-            item = await asyncio.to_thread(next, iterator, _DONE)
+            context = contextvars.copy_context()
+            step = _step_pool().submit(context.run, _next_or_done, iterator)
+            item = await asyncio.wrap_future(step)
             if item is _DONE:
                 return
-            yield item  # type: ignore[misc]
+            yield item
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
-            await asyncio.to_thread(close)
+            if step is not None and not step.done():
+                step.add_done_callback(lambda _: close())
+            else:
+                await asyncio.to_thread(close)

@@ -77,7 +77,7 @@ def completion(
         configure the call.
     :raises LLMCtlError: of the class matching what failed (see :mod:`llmctl.exceptions`).
     """
-    if "mock_response" in kwargs or "mock_tool_calls" in kwargs:
+    if kwargs and _wants_mock(kwargs):
         return _mock(model, stream, kwargs)
     request = CallRequest.build(
         "completion", model, check_messages(messages), kwargs, stream=stream
@@ -116,7 +116,7 @@ async def acompletion(
     ``async for``. A handler without async methods runs in a worker thread, never on the
     event loop.
     """
-    if "mock_response" in kwargs or "mock_tool_calls" in kwargs:
+    if kwargs and _wants_mock(kwargs):
         delay = kwargs.pop("mock_delay", None)
         if delay:
             import asyncio
@@ -198,6 +198,15 @@ def _restream(response: ModelResponse, state: StreamState) -> list[dict[str, Any
 async def _from_list(items: Iterable[Any]) -> AsyncIterator[Any]:
     for item in items:
         yield item
+
+
+def _wants_mock(kwargs: dict[str, Any]) -> bool:
+    # Values, not keys, as in LiteLLM: a gateway forwarding mock_response=None calls for real.
+    return (
+        kwargs.get("mock_response") is not None
+        or bool(kwargs.get("mock_tool_calls"))
+        or bool(kwargs.get("mock_timeout"))
+    )
 
 
 def _mock(model: str, stream: bool, kwargs: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:

@@ -136,21 +136,37 @@ class Registry:
 
     def _code_providers(self) -> dict[str, Provider]:
         entries = llmctl.custom_provider_map
-        snapshot = tuple(entries) if isinstance(entries, (list, tuple)) else entries
+        # Compared by identity, so an entry edited in place or a handler replaced by an
+        # equal one is seen too; the handlers stay referenced, so their ids stay theirs.
+        snapshot = (
+            tuple(
+                (id(e), e.get("provider"), id(e.get("custom_handler")))
+                if isinstance(e, Mapping)
+                else (id(e),)
+                for e in entries
+            )
+            if isinstance(entries, (list, tuple))
+            else entries
+        )
         if snapshot != self._code_entries:
-            self._code = _build_code_providers(snapshot, self._code)
+            self._code = _build_code_providers(entries, self._code)
             self._code_entries = snapshot
         return self._code
 
     def _not_found(self, name: str, model: str | None) -> ProviderNotFoundError:
         names = self.names()
         close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
         registered = ", ".join(names) or "none"
         subject = f" for model {model!r}" if model else ""
+        # Suggest a package only for a name that is no typo of a registered one: never point
+        # users at a distribution named after a misspelling.
+        fix = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else f"install its provider plugin (llmctl-{name}) or add it to custom_provider_map."
+        )
         return ProviderNotFoundError(
-            f"no provider {name!r}{subject}{hint} registered: {registered}. "
-            f"Install llmctl-{name} or add {name!r} to custom_provider_map.",
+            f"no provider {name!r}{subject}; {fix} Registered: {registered}.",
             llm_provider=name,
             model=model,
             param="model",
@@ -159,7 +175,7 @@ class Registry:
 
 def _build_code_providers(entries: Any, previous: dict[str, Provider]) -> dict[str, Provider]:
     """Validate ``custom_provider_map`` and index it by name, reusing unchanged providers."""
-    if not isinstance(entries, tuple):
+    if not isinstance(entries, (list, tuple)):
         raise TypeError(
             "llmctl.custom_provider_map must be a list of "
             f"{{'provider': name, 'custom_handler': handler}} dicts, got {type(entries).__name__}"

@@ -43,10 +43,9 @@ class StreamState:
     """
 
     __slots__ = (
-        "_finished",
+        "_finish_reasons",
         "_started",
         "_usage",
-        "_usage_sent",
         "created",
         "id",
         "include_usage",
@@ -71,9 +70,8 @@ class StreamState:
         self.id = id
         self.created = created if created is not None else int(time.time())
         self._started: set[int] = set()
-        self._finished: set[int] = set()
+        self._finish_reasons: dict[int, str] = {}
         self._usage: Any = None
-        self._usage_sent = False
         self.include_usage = include_usage
 
     def convert(self, raw: Any) -> list[ModelResponseStream]:
@@ -90,18 +88,21 @@ class StreamState:
         )
 
     def close(self) -> list[ModelResponseStream]:
-        """Return the chunks that end the stream: a finish chunk per unfinished choice.
+        """Return the chunks that end the stream: one finish chunk per choice.
 
-        A stream that ended without saying why finished normally, so its reason is "stop";
-        usage that came after the last finish chunk goes in a chunk of its own, as OpenAI
-        sends it with ``stream_options.include_usage``.
+        Finish chunks wait for the end of the handler's stream, so that usage reported after
+        the finish (as OpenAI-compatible backends send it) still rides on the last one, once.
+        A choice that ended without saying why finished normally: its reason is "stop".
+        With ``include_usage``, usage comes last in a chunk of its own with no choices.
         """
-        unfinished = sorted(self._started - self._finished)
-        if not unfinished and not self._finished:
-            unfinished = [0]
-        out = [self._finish_chunk(index, "stop") for index in unfinished]
-        if self._usage is not None and not self._usage_sent:
-            self._usage_sent = True
+        indexes = sorted(self._started | self._finish_reasons.keys()) or [0]
+        out = [
+            self._finish_chunk(
+                index, self._finish_reasons.get(index, "stop"), last=i == len(indexes) - 1
+            )
+            for i, index in enumerate(indexes)
+        ]
+        if self.include_usage and self._usage is not None:
             out.append(self._chunk([], usage=self._usage))
         return out
 
@@ -122,6 +123,8 @@ class StreamState:
             delta["reasoning_content"] = reasoning
         if fields := raw.get("provider_specific_fields"):
             delta["provider_specific_fields"] = fields
+        if function_call := raw.get("function_call"):
+            delta["function_call"] = function_call
         if usage := raw.get("usage"):
             self._usage = usage
         logprobs = raw.get("logprobs")
@@ -129,7 +132,7 @@ class StreamState:
         if delta or logprobs is not None:
             out.append(self._delta_chunk(index, delta, logprobs))
         if raw.get("is_finished"):
-            out.append(self._finish_chunk(index, raw.get("finish_reason") or "stop"))
+            self._finish_reasons.setdefault(index, raw.get("finish_reason") or "stop")
         return out
 
     def _from_chunk(self, raw: ModelResponseStream) -> list[ModelResponseStream]:
@@ -145,7 +148,7 @@ class StreamState:
             if delta or logprobs is not None:
                 out.append(self._delta_chunk(choice.index, delta, logprobs))
             if choice.finish_reason:
-                out.append(self._finish_chunk(choice.index, choice.finish_reason))
+                self._finish_reasons.setdefault(choice.index, choice.finish_reason)
         return out
 
     def _delta_chunk(self, index: int, delta: dict[str, Any], logprobs: Any) -> ModelResponseStream:
@@ -157,15 +160,13 @@ class StreamState:
             choice["logprobs"] = logprobs
         return self._chunk([choice])
 
-    def _finish_chunk(self, index: int, reason: str) -> ModelResponseStream:
+    def _finish_chunk(self, index: int, reason: str, *, last: bool) -> ModelResponseStream:
         delta: dict[str, Any] = {}
         if index not in self._started:
             self._started.add(index)
             delta["role"] = "assistant"
-        self._finished.add(index)
         choice = {"index": index, "delta": delta, "finish_reason": reason}
-        if self._usage is not None and not self.include_usage and self._started <= self._finished:
-            self._usage_sent = True
+        if last and not self.include_usage:
             return self._chunk([choice], usage=self._usage)
         return self._chunk([choice])
 
@@ -257,6 +258,10 @@ def response_chunks(response: ModelResponse) -> list[dict[str, Any]]:
         for key in ("reasoning_content", "provider_specific_fields"):
             if extra.get(key):
                 first[key] = extra[key]
+        if (logprobs := choice.get("logprobs")) is not None:
+            first["logprobs"] = logprobs
+        if message.function_call is not None:
+            first["function_call"] = message.function_call.model_dump()
         chunks.append(first)
         for n, call in enumerate(message.tool_calls or ()):
             tool_use = {"index": n, **call.model_dump()}
@@ -274,7 +279,8 @@ class CustomStreamWrapper:
 
     Iterate it with ``for`` (from ``completion``) or ``async for`` (from ``acompletion``); each
     item is a :class:`~llmctl.types.ModelResponseStream`. Rebuild the whole response from the
-    chunks with :func:`llmctl.stream_chunk_builder`.
+    chunks with :func:`llmctl.stream_chunk_builder`. Use it as a context manager (``with`` or
+    ``async with``) to close the handler's generator as soon as you stop reading early.
     """
 
     __slots__ = ("_chunks", "custom_llm_provider", "model")
@@ -305,6 +311,18 @@ class CustomStreamWrapper:
 
     async def __anext__(self) -> ModelResponseStream:
         return await anext(self.__aiter__())
+
+    def __enter__(self) -> CustomStreamWrapper:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> CustomStreamWrapper:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def close(self) -> None:
         """Stop a sync stream early, closing the handler's generator."""

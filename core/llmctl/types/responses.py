@@ -14,7 +14,7 @@ import os
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 __all__ = [
     "ChatCompletionDeltaToolCall",
@@ -66,6 +66,19 @@ def _finish_reason(value: Any) -> Any:
     return _FINISH_REASONS.get(value, value) if isinstance(value, str) else value
 
 
+def _stop_if_none(value: Any) -> Any:
+    # LiteLLM reads a complete choice's missing finish reason as "stop".
+    return "stop" if value is None else _finish_reason(value)
+
+
+def _zero_if_none(value: Any) -> Any:
+    return 0 if value is None else value
+
+
+def _call_id() -> str:
+    return f"call_{os.urandom(12).hex()}"
+
+
 class _ResponseModel(BaseModel):
     """Base of the response models: extra keys kept, dict-style access as in LiteLLM."""
 
@@ -109,11 +122,16 @@ class FunctionCall(Function):
 
 
 class ChatCompletionMessageToolCall(_ResponseModel):
-    """One tool call in a complete message."""
+    """One tool call in a complete message; one without an id gets a fresh ``call_...`` id."""
 
-    id: str
+    id: str = Field(default_factory=_call_id)
     type: str = "function"
     function: Function
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _fresh_id(cls, value: Any) -> Any:
+        return _call_id() if value is None else value
 
 
 class ChatCompletionDeltaToolCall(_ResponseModel):
@@ -141,7 +159,7 @@ class Choices(_ResponseModel):
     index: int = 0
     message: Message = Field(default_factory=Message)
 
-    _finish = field_validator("finish_reason", mode="before")(_finish_reason)
+    _finish = field_validator("finish_reason", mode="before")(_stop_if_none)
 
 
 class Usage(_ResponseModel):
@@ -150,6 +168,10 @@ class Usage(_ResponseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+
+    _zero = field_validator("prompt_tokens", "completion_tokens", "total_tokens", mode="before")(
+        _zero_if_none
+    )
 
     def model_post_init(self, context: Any, /) -> None:
         """Fill ``total_tokens`` when only its parts were given."""
@@ -167,6 +189,13 @@ class ModelResponse(_ResponseModel):
     object: str = "chat.completion"
     system_fingerprint: str | None = None
     usage: Usage = Field(default_factory=Usage)
+
+    @field_validator("id", "created", mode="before")
+    @classmethod
+    def _fill_if_none(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None:
+            return value
+        return _chat_id() if info.field_name == "id" else _now()
 
 
 class Delta(_ResponseModel):
