@@ -134,7 +134,7 @@ def metadata(
     """Where, when and how the figures were taken."""
     return {
         "date": datetime.date.today().isoformat(),
-        "command": "python -m benchmarks.core.run " + shlex.join(sys.argv[1:]),
+        "command": shlex.join(["python", "-m", "benchmarks.core.run", *sys.argv[1:]]),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": f"{platform.system()} {platform.machine()}",
