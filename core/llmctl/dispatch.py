@@ -21,7 +21,7 @@ from llmctl.chunk_builder import stream_chunk_builder
 from llmctl.exceptions import BadRequestError, InvalidResponseError, from_handler_exception
 from llmctl.mock import mock_response_for, mock_stream_chunks
 from llmctl.registry import Provider, registry
-from llmctl.request import CallRequest, check_messages, split_model
+from llmctl.request import CallRequest, check_messages, split_model, wants_usage
 from llmctl.streaming import (
     CustomStreamWrapper,
     StreamState,
@@ -125,7 +125,7 @@ async def acompletion(
         answer = _mock(model, False, kwargs)
         if not isinstance(answer, ModelResponse) or not stream:
             return answer
-        return _async_stream_of(answer, model, include_usage=_wants_usage(kwargs))
+        return _async_stream_of(answer, model, include_usage=wants_usage(kwargs))
     request = CallRequest.build(
         "completion", model, check_messages(messages), kwargs, stream=stream, is_async=True
     )
@@ -219,7 +219,7 @@ def _mock(model: str, stream: bool, kwargs: dict[str, Any]) -> ModelResponse | C
     if not stream:
         return response
     state = StreamState(
-        "mock", "mock_response", response.model, id=response.id, include_usage=_wants_usage(kwargs)
+        "mock", "mock_response", response.model, id=response.id, include_usage=wants_usage(kwargs)
     )
     chunks = iterate(mock_stream_chunks(response), state)
     return CustomStreamWrapper(chunks, model=model, custom_llm_provider=None)
@@ -233,11 +233,6 @@ def _async_stream_of(
     )
     chunks = aiterate(_from_list(mock_stream_chunks(response)), state)
     return CustomStreamWrapper(chunks, model=model, custom_llm_provider=None)
-
-
-def _wants_usage(kwargs: dict[str, Any]) -> bool:
-    options = kwargs.get("stream_options")
-    return isinstance(options, Mapping) and bool(options.get("include_usage"))
 
 
 # -- images and embeddings --------------------------------------------------------------------

@@ -22,6 +22,7 @@ __all__ = [
     "CallRequest",
     "check_messages",
     "split_model",
+    "wants_usage",
 ]
 
 #: Seconds a handler is given when the call names no timeout (LiteLLM's default).
@@ -218,8 +219,7 @@ class CallRequest:
     @property
     def include_usage(self) -> bool:
         """Whether the caller asked for usage in a chunk of its own (``stream_options``)."""
-        options = self.optional_params.get("stream_options")
-        return isinstance(options, Mapping) and bool(options.get("include_usage"))
+        return wants_usage(self.optional_params)
 
     @property
     def timeout(self) -> Any:
@@ -303,6 +303,12 @@ class CallRequest:
             "client": args.get("client"),
             "headers": self.headers,
         }
+
+
+def wants_usage(params: Mapping[str, Any]) -> bool:
+    """Whether ``params`` hold ``stream_options={"include_usage": True}``."""
+    options = params.get("stream_options")
+    return isinstance(options, Mapping) and bool(options.get("include_usage"))
 
 
 def check_messages(messages: object) -> list[Any]:
