@@ -49,11 +49,11 @@ def _on_bridge_loop(loop: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
-def _wait(coroutine: Awaitable[T]) -> T:
-    """Run ``coroutine`` on the bridge loop from sync code and return its result."""
+def run_sync(awaitable: Awaitable[T]) -> T:
+    """Wait for ``awaitable`` on the bridge loop from sync code and return its result."""
 
     async def wait() -> T:
-        return await coroutine
+        return await awaitable
 
     loop = _bridge_loop()
     if _on_bridge_loop(loop):
@@ -64,24 +64,19 @@ def _wait(coroutine: Awaitable[T]) -> T:
     return asyncio.run_coroutine_threadsafe(wait(), loop).result()
 
 
-def run_sync(awaitable: Awaitable[T]) -> T:
-    """Wait for ``awaitable`` on the bridge loop and return its result."""
-    return _wait(awaitable)
-
-
 def iterate_sync(iterable: AsyncIterable[T]) -> Iterator[T]:
     """Step an async iterable from sync code, one item per round trip to the bridge loop."""
     iterator = aiter(iterable)
     try:
         while True:
             try:
-                yield _wait(anext(iterator))
+                yield run_sync(anext(iterator))
             except StopAsyncIteration:
                 return
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
-            _wait(aclose())
+            run_sync(aclose())
 
 
 async def run_in_thread(func: Callable[..., T], /, **kwargs: Any) -> T:
