@@ -1,8 +1,11 @@
 """``completion``, ``acompletion``, ``image_generation``, ``embedding`` and their async twins.
 
-Each call takes one path: split the model string, find the provider by name, build the
-handler's keyword arguments once, call the handler method that serves the operation (bridging
-sync and async where the handler lacks one), then normalise what it returned.
+Each call takes one path: split the model string, run the ``pre_call`` hooks, find the
+provider by name, refuse (or drop) the parameters it does not accept, build the handler's
+keyword arguments once, call the handler method that serves the operation (bridging sync and
+async where the handler lacks one), normalise what it returned, then run the ``post_call``
+hooks; a failure runs the ``on_error`` hooks. Calls answered by ``mock_response`` reach no
+provider and run no hooks.
 
 The bridge (and with it asyncio, 15 ms of import time) is imported on first use, by the calls
 that need it.
@@ -18,7 +21,13 @@ from typing import Any, Literal, NoReturn, TypeVar, overload
 from pydantic import BaseModel, ValidationError
 
 from llmctl.chunk_builder import stream_chunk_builder
-from llmctl.exceptions import BadRequestError, InvalidResponseError, from_handler_exception
+from llmctl.exceptions import (
+    BadRequestError,
+    InvalidResponseError,
+    LLMCtlError,
+    from_handler_exception,
+)
+from llmctl.hooks import aobserve, call_hooks, notify_error, observe
 from llmctl.mock import mock_response_for, mock_stream_chunks
 from llmctl.registry import Provider, registry
 from llmctl.request import CallRequest, check_messages, split_model, wants_usage
@@ -82,17 +91,22 @@ def completion(
     request = CallRequest.build(
         "completion", model, check_messages(messages), kwargs, stream=stream
     )
-    provider = registry.provider(request.provider, model)
-    if stream:
-        return _stream(provider, request)
-    route = provider.route("completion")
+    hooks = call_hooks.active()
+    provider = _prepare(request, hooks)
     try:
+        if stream:
+            return _stream(provider, request, hooks)
+        route = provider.route("completion")
         if route in _STREAM_METHODS:
-            return stream_chunk_builder(_stream(provider, request, route))
-        result = _invoke(provider, route, request.handler_kwargs(route))
+            response = stream_chunk_builder(_stream(provider, request, None, route))
+        else:
+            result = _invoke(provider, route, request.handler_kwargs(route))
+            response = _response(result, route, request, ModelResponse)
+        if hooks is not None:
+            hooks.post_call(request=request, response=response)
     except Exception as exc:
-        _reraise(exc, request)
-    return _model_response(result, route, request)
+        _fail(exc, request, hooks)
+    return response
 
 
 @overload
@@ -125,59 +139,62 @@ async def acompletion(
         answer = _mock(model, False, kwargs)
         if not isinstance(answer, ModelResponse) or not stream:
             return answer
-        return _async_stream_of(answer, model, include_usage=wants_usage(kwargs))
+        state = _mock_state(answer, kwargs)
+        chunks = aiterate(_from_list(mock_stream_chunks(answer)), state)
+        return CustomStreamWrapper(chunks, model=model, custom_llm_provider=None)
     request = CallRequest.build(
         "completion", model, check_messages(messages), kwargs, stream=stream, is_async=True
     )
-    provider = registry.provider(request.provider, model)
-    if stream:
-        return await _astream(provider, request)
-    route = provider.route("acompletion")
+    hooks = call_hooks.active()
+    provider = _prepare(request, hooks)
     try:
+        if stream:
+            return await _astream(provider, request, hooks)
+        route = provider.route("acompletion")
         if route in _STREAM_METHODS:
-            chunks = await _astream(provider, request, route)
-            return stream_chunk_builder([chunk async for chunk in chunks])
-        result = await _ainvoke(provider, route, request.handler_kwargs(route))
+            chunks = await _astream(provider, request, None, route)
+            response = stream_chunk_builder([chunk async for chunk in chunks])
+        else:
+            result = await _ainvoke(provider, route, request.handler_kwargs(route))
+            response = _response(result, route, request, ModelResponse)
+        if hooks is not None:
+            hooks.post_call(request=request, response=response)
     except Exception as exc:
-        _reraise(exc, request)
-    return _model_response(result, route, request)
+        _fail(exc, request, hooks)
+    return response
 
 
 def _stream(
-    provider: Provider, request: CallRequest, route: str | None = None
+    provider: Provider, request: CallRequest, hooks: Any, route: str | None = None
 ) -> CustomStreamWrapper:
     route = route or provider.route("streaming")
     state = StreamState(
         provider.name, route, request.provider_model, include_usage=request.include_usage
     )
-    try:
-        raw = _invoke(provider, route, request.handler_kwargs(route))
-    except Exception as exc:
-        _reraise(exc, request)
+    raw = _invoke(provider, route, request.handler_kwargs(route))
     if route not in _STREAM_METHODS:
-        raw = _restream(_model_response(raw, route, request), state)
+        raw = _restream(_response(raw, route, request, ModelResponse), state)
     source = classify_stream(raw, state)
     if isinstance(source, AsyncIterable):
         from llmctl._bridge import iterate_sync
 
         source = iterate_sync(source)
     chunks = iterate(source, state)
+    if hooks is not None:
+        chunks = observe(chunks, request, hooks)
     return CustomStreamWrapper(chunks, model=request.model, custom_llm_provider=provider.name)
 
 
 async def _astream(
-    provider: Provider, request: CallRequest, route: str | None = None
+    provider: Provider, request: CallRequest, hooks: Any, route: str | None = None
 ) -> CustomStreamWrapper:
     route = route or provider.route("astreaming")
     state = StreamState(
         provider.name, route, request.provider_model, include_usage=request.include_usage
     )
-    try:
-        raw = await _ainvoke(provider, route, request.handler_kwargs(route))
-    except Exception as exc:
-        _reraise(exc, request)
+    raw = await _ainvoke(provider, route, request.handler_kwargs(route))
     if route not in _STREAM_METHODS:
-        raw = _restream(_model_response(raw, route, request), state)
+        raw = _restream(_response(raw, route, request, ModelResponse), state)
     source = classify_stream(raw, state)
     if not isinstance(source, AsyncIterable):
         # A list is already complete; only a generator may block between items.
@@ -186,6 +203,8 @@ async def _astream(
         is_complete = isinstance(source, (list, tuple))
         source = _from_list(source) if is_complete else iterate_in_thread(source)
     chunks = aiterate(source, state)
+    if hooks is not None:
+        chunks = aobserve(chunks, request, hooks)
     return CustomStreamWrapper(chunks, model=request.model, custom_llm_provider=provider.name)
 
 
@@ -218,21 +237,14 @@ def _mock(model: str, stream: bool, kwargs: dict[str, Any]) -> ModelResponse | C
     response = mock_response_for(model, kwargs)
     if not stream:
         return response
-    state = StreamState(
+    chunks = iterate(mock_stream_chunks(response), _mock_state(response, kwargs))
+    return CustomStreamWrapper(chunks, model=model, custom_llm_provider=None)
+
+
+def _mock_state(response: ModelResponse, kwargs: dict[str, Any]) -> StreamState:
+    return StreamState(
         "mock", "mock_response", response.model, id=response.id, include_usage=wants_usage(kwargs)
     )
-    chunks = iterate(mock_stream_chunks(response), state)
-    return CustomStreamWrapper(chunks, model=model, custom_llm_provider=None)
-
-
-def _async_stream_of(
-    response: ModelResponse, model: str, *, include_usage: bool
-) -> CustomStreamWrapper:
-    state = StreamState(
-        "mock", "mock_response", response.model, id=response.id, include_usage=include_usage
-    )
-    chunks = aiterate(_from_list(mock_stream_chunks(response)), state)
-    return CustomStreamWrapper(chunks, model=model, custom_llm_provider=None)
 
 
 # -- images and embeddings --------------------------------------------------------------------
@@ -300,26 +312,55 @@ def _embedding_request(
 
 
 def _call(request: CallRequest, operation: str, response_type: type[R]) -> R:
-    provider = registry.provider(request.provider, request.model)
-    route = provider.route(operation)
+    hooks = call_hooks.active()
+    provider = _prepare(request, hooks)
     try:
+        route = provider.route(operation)
         result = _invoke(provider, route, request.handler_kwargs(route))
+        response = _response(result, route, request, response_type)
+        if hooks is not None:
+            hooks.post_call(request=request, response=response)
     except Exception as exc:
-        _reraise(exc, request)
-    return _response(result, route, request, response_type)
+        _fail(exc, request, hooks)
+    return response
 
 
 async def _acall(request: CallRequest, operation: str, response_type: type[R]) -> R:
-    provider = registry.provider(request.provider, request.model)
-    route = provider.route(operation)
+    hooks = call_hooks.active()
+    provider = _prepare(request, hooks)
     try:
+        route = provider.route(operation)
         result = await _ainvoke(provider, route, request.handler_kwargs(route))
+        response = _response(result, route, request, response_type)
+        if hooks is not None:
+            hooks.post_call(request=request, response=response)
     except Exception as exc:
-        _reraise(exc, request)
-    return _response(result, route, request, response_type)
+        _fail(exc, request, hooks)
+    return response
 
 
 # -- the handler call and its result ----------------------------------------------------------
+
+
+def _prepare(request: CallRequest, hooks: Any) -> Provider:
+    """Run the ``pre_call`` hooks, then find the provider and check the call's parameters.
+
+    A malformed ``custom_provider_map`` raises its ``TypeError`` or ``ValueError`` as it is:
+    that is a bug in the caller's code, not a failed call.
+    """
+    if hooks is not None:
+        try:
+            hooks.pre_call(request=request)
+        except Exception as exc:
+            _fail(exc, request, hooks)
+    try:
+        provider = registry.provider(request.provider, request.model)
+        provider.check_params(request)
+    except LLMCtlError as error:
+        if hooks is not None:
+            notify_error(hooks, request, error)
+        raise
+    return provider
 
 
 def _invoke(provider: Provider, route: str, kwargs: dict[str, Any]) -> Any:
@@ -343,10 +384,6 @@ async def _ainvoke(provider: Provider, route: str, kwargs: dict[str, Any]) -> An
     if inspect.isawaitable(result):
         result = await result
     return result
-
-
-def _model_response(result: Any, route: str, request: CallRequest) -> ModelResponse:
-    return _response(result, route, request, ModelResponse)
 
 
 def _response(result: Any, route: str, request: CallRequest, response_type: type[R]) -> R:
@@ -383,8 +420,11 @@ def _invalid(route: str, request: CallRequest, response_type: type[Any], problem
     )
 
 
-def _reraise(exc: Exception, request: CallRequest) -> NoReturn:
+def _fail(exc: Exception, request: CallRequest, hooks: Any) -> NoReturn:
+    """Raise what failed as an llmctl error, after the ``on_error`` hooks saw it."""
     error = from_handler_exception(exc, llm_provider=request.provider, model=request.model)
+    if hooks is not None:
+        notify_error(hooks, request, error)
     if error is exc:
         raise error
     raise error from exc

@@ -6,6 +6,7 @@
      ├── BadRequestError (400)
      │    ├── ProviderNotFoundError
      │    ├── UnsupportedOperationError
+     │    ├── UnsupportedParamsError
      │    ├── ContextWindowExceededError
      │    └── ContentPolicyViolationError
      ├── AuthenticationError (401)
@@ -49,6 +50,7 @@ __all__ = [
     "Timeout",
     "UnprocessableEntityError",
     "UnsupportedOperationError",
+    "UnsupportedParamsError",
     "error_for_status",
     "from_handler_exception",
 ]
@@ -121,6 +123,13 @@ class ProviderNotFoundError(BadRequestError):
 
 class UnsupportedOperationError(BadRequestError):
     """The provider exists but does not implement the operation that was asked for."""
+
+
+class UnsupportedParamsError(BadRequestError):
+    """The call passed an OpenAI parameter the provider declares it does not accept.
+
+    Pass ``drop_params=True`` (or set ``llmctl.drop_params = True``) to drop such parameters.
+    """
 
 
 class ContextWindowExceededError(BadRequestError):

@@ -8,12 +8,20 @@ keyword arguments only, exactly as LiteLLM passes them, and only those their sig
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from llmctl.types.chunks import GenericStreamingChunk
-from llmctl.types.responses import EmbeddingResponse, ImageResponse, ModelResponse
+if TYPE_CHECKING:  # the models import pydantic; `llmctl providers list` must not pay for it
+    from llmctl.types.chunks import GenericStreamingChunk
+    from llmctl.types.responses import EmbeddingResponse, ImageResponse, ModelResponse
 
-__all__ = ["OPERATIONS", "BaseLLM", "CustomLLM", "CustomLLMError", "implemented_operations"]
+__all__ = [
+    "OPERATIONS",
+    "BaseLLM",
+    "CustomLLM",
+    "CustomLLMError",
+    "implemented_operations",
+    "implements",
+]
 
 #: Every operation a handler may implement, in the order `llmctl providers list` shows them.
 OPERATIONS: Final = (
@@ -87,6 +95,24 @@ class CustomLLM(BaseLLM):
         """Embed ``input`` asynchronously."""
         _not_implemented(self, "aembedding")
 
+    def get_supported_openai_params(self, model: str) -> list[str] | None:
+        """Return the OpenAI parameters ``model`` accepts, or None to accept every one.
+
+        A call passing another OpenAI parameter fails with
+        :class:`~llmctl.exceptions.UnsupportedParamsError`, or has it dropped when it says
+        ``drop_params=True``. Parameters of your own (not OpenAI's) always pass through.
+        """
+        return None
+
+    def health_check(self, *args: Any, **kwargs: Any) -> object:
+        """Ask the backend whether it is up, without billing a completion.
+
+        Override it (sync or async) to list the backend's models or ping it. It may declare
+        ``api_base``, ``api_key`` and ``timeout``; it returns what the backend said (a str or
+        a dict) and raises when the backend is down. ``llmctl providers check`` runs it.
+        """
+        _not_implemented(self, "health_check")
+
 
 def _not_implemented(handler: CustomLLM, operation: str) -> NoReturn:
     raise CustomLLMError(
@@ -102,7 +128,11 @@ def implemented_operations(handler: object) -> frozenset[str]:
     For a :class:`CustomLLM` subclass, the methods it overrides; for any other object (a
     duck-typed handler), the operation methods it has.
     """
+    return frozenset(op for op in OPERATIONS if implements(handler, op))
+
+
+def implements(handler: object, method: str) -> bool:
+    """Whether ``handler`` has ``method`` of its own (not :class:`CustomLLM`'s placeholder)."""
     if isinstance(handler, CustomLLM):
-        cls = type(handler)
-        return frozenset(op for op in OPERATIONS if getattr(cls, op) is not getattr(CustomLLM, op))
-    return frozenset(op for op in OPERATIONS if callable(getattr(handler, op, None)))
+        return getattr(type(handler), method, None) is not getattr(CustomLLM, method)
+    return callable(getattr(handler, method, None))

@@ -18,6 +18,7 @@ from llmctl.types.responses import EmbeddingResponse, ImageResponse, ModelRespon
 __all__ = [
     "CALL_ARGUMENTS",
     "DEFAULT_TIMEOUT",
+    "OPENAI_PARAMS",
     "CallLog",
     "CallRequest",
     "check_messages",
@@ -56,6 +57,58 @@ CALL_ARGUMENTS: Final = frozenset(
 )
 
 Operation = Literal["completion", "image_generation", "embedding"]
+
+#: OpenAI's request parameters per operation: those a provider's
+#: ``get_supported_openai_params`` may refuse. ``stream`` and ``stream_options`` are not
+#: among them (llmctl serves them for every provider), nor keywords of the caller's own.
+OPENAI_PARAMS: Final[dict[str, frozenset[str]]] = {
+    "completion": frozenset(
+        {
+            "audio",
+            "frequency_penalty",
+            "function_call",
+            "functions",
+            "logit_bias",
+            "logprobs",
+            "max_completion_tokens",
+            "max_tokens",
+            "modalities",
+            "n",
+            "parallel_tool_calls",
+            "prediction",
+            "presence_penalty",
+            "reasoning_effort",
+            "response_format",
+            "seed",
+            "service_tier",
+            "stop",
+            "store",
+            "temperature",
+            "tool_choice",
+            "tools",
+            "top_logprobs",
+            "top_p",
+            "user",
+            "verbosity",
+            "web_search_options",
+        }
+    ),
+    "image_generation": frozenset(
+        {
+            "background",
+            "moderation",
+            "n",
+            "output_compression",
+            "output_format",
+            "quality",
+            "response_format",
+            "size",
+            "style",
+            "user",
+        }
+    ),
+    "embedding": frozenset({"dimensions", "encoding_format", "user"}),
+}
 
 _logger = logging.getLogger("llmctl")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 import llmctl
+from llmctl.cli.providers import providers
 
 __all__ = ["main"]
 
@@ -13,3 +14,6 @@ __all__ = ["main"]
 @click.version_option(llmctl.__version__, prog_name="llmctl")
 def main() -> None:
     """llmctl: one OpenAI-shaped interface in front of any LLM backend."""
+
+
+main.add_command(providers)

@@ -1,0 +1,173 @@
+"""Call hooks: plugins that see every call (``pre_call``, ``post_call``, ``on_error``).
+
+They are registered in code with :func:`register_hooks`, or found in the entry point group
+``llmctl.hooks``, read (and pluggy imported) on the first call. A call without hooks pays one
+attribute check; a hook plugin that fails to load is logged and left out, never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+from llmctl.exceptions import PluginLoadError
+from llmctl.plugins import HOOK_GROUP, PluginEntry, entry_points, skip_reason
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from llmctl.request import CallRequest
+    from llmctl.types.responses import ModelResponseStream
+
+__all__ = [
+    "CallHooks",
+    "aobserve",
+    "call_hooks",
+    "notify_error",
+    "observe",
+    "register_hooks",
+    "unregister_hooks",
+]
+
+_logger = logging.getLogger("llmctl")
+
+
+class CallHooks:
+    """The call-hook plugins of this process, behind one pluggy plugin manager."""
+
+    def __init__(self) -> None:
+        self._manager: pluggy.PluginManager | None = None
+        self._lock = threading.Lock()
+        #: The hook relay when at least one plugin is registered, else None.
+        self.relay: Any = None
+        #: Entry point plugins that failed to load, with their errors.
+        self.errors: list[PluginLoadError] = []
+
+    def active(self) -> Any:
+        """Return the hook relay (``relay.pre_call(request=...)``), or None without hooks."""
+        if self._manager is None:
+            self._load()
+        return self.relay
+
+    def register(self, plugin: object, name: str | None = None) -> None:
+        """Register a module or object of ``@llmctl.hookimpl`` call hooks.
+
+        :raises pluggy.PluginValidationError: a hook does not match
+            :class:`~llmctl.hookspecs.CallHookSpecs`; the plugin is not registered.
+        """
+        manager = self._load()
+        manager.register(plugin, name)
+        try:
+            manager.check_pending()
+        except Exception:
+            manager.unregister(plugin)
+            raise
+        self._update()
+
+    def unregister(self, plugin: object) -> None:
+        """Remove a plugin given to :meth:`register`; its hooks stop running."""
+        manager = self._load()
+        if manager.is_registered(plugin):
+            manager.unregister(plugin)
+        self._update()
+
+    def _load(self) -> pluggy.PluginManager:
+        with self._lock:
+            if self._manager is None:
+                self._manager = self._discover()
+                self._update()
+            return self._manager
+
+    def _discover(self) -> pluggy.PluginManager:
+        import pluggy
+
+        from llmctl.hookspecs import PROJECT, CallHookSpecs
+
+        manager = pluggy.PluginManager(PROJECT)
+        manager.add_hookspecs(CallHookSpecs)
+        for entry in entry_points(HOOK_GROUP):
+            if skip_reason(entry) is None:
+                try:
+                    _register_entry(manager, entry)
+                except PluginLoadError as error:
+                    self.errors.append(error)
+                    _logger.warning("%s", error)
+        return manager
+
+    def _update(self) -> None:
+        manager = self._manager
+        self.relay = manager.hook if manager is not None and manager.get_plugins() else None
+
+
+def _register_entry(manager: pluggy.PluginManager, entry: PluginEntry) -> None:
+    import pluggy
+
+    plugin = entry.load()
+    try:
+        manager.register(plugin, name=f"{entry.distribution}:{entry.name}")
+        manager.check_pending()
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        if manager.is_registered(plugin):
+            manager.unregister(plugin)
+        problem = str(exc).replace("\n", " ")
+        raise entry.error(f"does not match llmctl's call hooks: {problem}") from exc
+
+
+#: The call hooks every call runs.
+call_hooks = CallHooks()
+
+
+def register_hooks(plugin: object, name: str | None = None) -> None:
+    """Run the ``@llmctl.hookimpl`` call hooks of ``plugin`` (a module or object) on every call."""
+    call_hooks.register(plugin, name)
+
+
+def unregister_hooks(plugin: object) -> None:
+    """Stop running the call hooks of a plugin given to :func:`register_hooks`."""
+    call_hooks.unregister(plugin)
+
+
+def observe(
+    chunks: Iterator[ModelResponseStream], request: CallRequest, relay: Any
+) -> Iterator[ModelResponseStream]:
+    """Pass a stream's chunks through, then run ``post_call`` (or ``on_error``) at its end."""
+    seen = []
+    try:
+        for chunk in chunks:
+            seen.append(chunk)
+            yield chunk
+    except Exception as exc:
+        notify_error(relay, request, exc)
+        raise
+    relay.post_call(request=request, response=_rebuild(seen))
+
+
+async def aobserve(
+    chunks: AsyncIterator[ModelResponseStream], request: CallRequest, relay: Any
+) -> AsyncIterator[ModelResponseStream]:
+    """:func:`observe` for an async stream."""
+    seen = []
+    try:
+        async for chunk in chunks:
+            seen.append(chunk)
+            yield chunk
+    except Exception as exc:
+        notify_error(relay, request, exc)
+        raise
+    relay.post_call(request=request, response=_rebuild(seen))
+
+
+def notify_error(relay: Any, request: CallRequest, error: BaseException) -> None:
+    """Run the ``on_error`` hooks; a hook that raises is logged, the call's error stands."""
+    try:
+        relay.on_error(request=request, error=error)
+    except Exception:
+        _logger.exception("an on_error hook raised while reporting %r", error)
+
+
+def _rebuild(chunks: list[ModelResponseStream]) -> Any:
+    from llmctl.chunk_builder import stream_chunk_builder
+
+    return stream_chunk_builder(chunks) if chunks else None
