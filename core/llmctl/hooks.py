@@ -39,6 +39,7 @@ class CallHooks:
 
     def __init__(self) -> None:
         self._manager: pluggy.PluginManager | None = None
+        self._code: dict[object, str | None] = {}
         self._lock = threading.Lock()
         #: The hook relay when at least one plugin is registered, else None.
         self.relay: Any = None
@@ -57,13 +58,8 @@ class CallHooks:
         :raises pluggy.PluginValidationError: a hook does not match
             :class:`~llmctl.hookspecs.CallHookSpecs`; the plugin is not registered.
         """
-        manager = self._load()
-        manager.register(plugin, name)
-        try:
-            manager.check_pending()
-        except Exception:
-            manager.unregister(plugin)
-            raise
+        _add(self._load(), plugin, name)
+        self._code[plugin] = name
         self._update()
 
     def unregister(self, plugin: object) -> None:
@@ -71,12 +67,22 @@ class CallHooks:
         manager = self._load()
         if manager.is_registered(plugin):
             manager.unregister(plugin)
+        self._code.pop(plugin, None)
         self._update()
+
+    def refresh(self) -> None:
+        """Read the ``llmctl.hooks`` entry points again on the next call; keep code plugins."""
+        with self._lock:
+            self._manager = None
+            self.errors = []
 
     def _load(self) -> pluggy.PluginManager:
         with self._lock:
             if self._manager is None:
-                self._manager = self._discover()
+                manager = self._discover()
+                for plugin, name in self._code.items():
+                    _add(manager, plugin, name)
+                self._manager = manager
                 self._update()
             return self._manager
 
@@ -101,16 +107,23 @@ class CallHooks:
         self.relay = manager.hook if manager is not None and manager.get_plugins() else None
 
 
+def _add(manager: pluggy.PluginManager, plugin: object, name: str | None) -> None:
+    """Register ``plugin``, or leave the manager as it was if its hooks do not match."""
+    manager.register(plugin, name)
+    try:
+        manager.check_pending()
+    except Exception:
+        manager.unregister(plugin)
+        raise
+
+
 def _register_entry(manager: pluggy.PluginManager, entry: PluginEntry) -> None:
     import pluggy
 
     plugin = entry.load()
     try:
-        manager.register(plugin, name=f"{entry.distribution}:{entry.name}")
-        manager.check_pending()
+        _add(manager, plugin, f"{entry.distribution}:{entry.name}")
     except (pluggy.PluginValidationError, ValueError) as exc:
-        if manager.is_registered(plugin):
-            manager.unregister(plugin)
         problem = str(exc).replace("\n", " ")
         raise entry.error(f"does not match llmctl's call hooks: {problem}") from exc
 

@@ -341,9 +341,15 @@ class Registry:
         :param load: import every plugin to report its operations or its load error;
             otherwise plugins not yet called show as ``unloaded``.
         """
-        rows = [_info(p) for p in self._code_providers().values()]
-        rows += [_info(p) for p in self._config.values()]
-        claimed = {row.name: row.source for row in rows}
+        code = self._code_providers()
+        rows = [_info(p) for p in code.values()]
+        for provider in self._config.values():
+            row = _info(provider)
+            if provider.name in code:
+                row.status = "shadowed"
+                row.error = f"overridden by the code registration of {provider.name!r}"
+            rows.append(row)
+        claimed = {**{n: "config" for n in self._config}, **{n: "code" for n in code}}
         slots = self._plugin_slots()
         for entry in self._entries:
             rows.append(_entry_info(entry, slots.get(entry.name), claimed, load=load))
