@@ -19,3 +19,17 @@ EXAMPLES = [
 @pytest.mark.parametrize("code", EXAMPLES)
 def test_documented_example_runs(code: str) -> None:
     exec(compile(code, "<docs>", "exec"), {"__name__": "docs_example"})
+
+
+def test_the_hook_reference_carries_every_hook_spec() -> None:
+    import inspect
+
+    from llmctl.hookspecs import CallHookSpecs, ProviderSpecs
+
+    page = (ROOT / "docs" / "hooks.md").read_text()
+    for specs in (ProviderSpecs, CallHookSpecs):
+        for name, hook in vars(specs).items():
+            if callable(hook):
+                arguments = [p for p in inspect.signature(hook).parameters if p != "self"]
+                assert f"### `{name}({', '.join(arguments)})`" in page
+                assert inspect.getdoc(hook) in page
