@@ -52,7 +52,8 @@ def _env() -> dict[str, str]:
 
 def time_import(name: str, cwd: str) -> float:
     """Wall-clock seconds of a whole ``python -c "import <name>"`` process (or ``pass``)."""
-    code = "pass" if name == IMPORT_FLOOR else f"import {name}"
+    # What a user's script imports; `import llmctl` alone is lazy and would flatter llmctl.
+    code = "pass" if name == IMPORT_FLOOR else f"from {name} import CustomLLM, completion"
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", code],
