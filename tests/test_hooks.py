@@ -246,3 +246,39 @@ def test_hook_plugins_are_discovered_and_a_broken_one_is_left_out(
     assert audit_hooks.SEEN == ["echo/m"]
     assert "llmctl-bad 1.0" in caplog.text and "ZeroDivisionError" in caplog.text
     assert [str(e) for e in call_hooks.errors] == [caplog.records[0].getMessage()]
+
+
+def test_closing_a_stream_early_still_closes_the_handlers_generator(register: Register) -> None:
+    closed: list[str] = []
+
+    class Endless(llmctl.CustomLLM):
+        def streaming(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                while True:
+                    yield {"text": "x", "is_finished": False, "finish_reason": None, "index": 0}
+            finally:
+                closed.append("sync")
+
+        async def astreaming(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                while True:
+                    yield {"text": "x", "is_finished": False, "finish_reason": None, "index": 0}
+            finally:
+                closed.append("async")
+
+    register(endless=Endless())
+    plugin = Recorder()
+    llmctl.register_hooks(plugin)
+    try:
+        with llmctl.completion("endless/m", MESSAGES, stream=True) as stream:
+            next(iter(stream))
+
+        async def read_one() -> None:
+            async with await llmctl.acompletion("endless/m", MESSAGES, stream=True) as chunks:
+                await anext(aiter(chunks))
+
+        asyncio.run(read_one())
+    finally:
+        llmctl.unregister_hooks(plugin)
+    assert closed == ["sync", "async"]
+    assert plugin.events == [("pre", "completion"), ("pre", "completion")]  # no post_call

@@ -154,6 +154,8 @@ def observe(
     except Exception as exc:
         notify_error(relay, request, exc)
         raise
+    finally:  # a caller closing the stream early closes the handler's generator too
+        chunks.close()  # type: ignore[attr-defined]
     relay.post_call(request=request, response=_rebuild(seen))
 
 
@@ -169,6 +171,8 @@ async def aobserve(
     except Exception as exc:
         notify_error(relay, request, exc)
         raise
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
     relay.post_call(request=request, response=_rebuild(seen))
 
 
