@@ -444,12 +444,12 @@ def _entry_info(
         info.status = "shadowed"
         info.error = f"{choice_variable(entry.name)} chooses {slot.chosen.distribution}"
     elif slot is not None and slot.chosen is None:
-        info.status, info.error = "conflict", str(slot.problem)
+        info.status, info.error = "conflict", slot.problem.message if slot.problem else None
     elif slot is not None and (load or slot.provider is not None or slot.problem is not None):
         try:
             provider = slot.load()
         except LLMCtlError as error:
-            info.status, info.error = "error", str(error)
+            info.status, info.error = "error", error.message
             info.exception = error.__cause__ or error
         else:
             info.status = "ok"
