@@ -283,7 +283,10 @@ class _PluginSlot:
                     self.problem = error
                 else:
                     self.provider = Provider(self.name, handler, "entry_point", entry)
-        return self.load()
+        if self.provider is not None:
+            return self.provider
+        assert self.problem is not None  # set whenever no provider could be made
+        raise self.problem
 
 
 _LOAD_LOCK = threading.Lock()
