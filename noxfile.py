@@ -36,7 +36,12 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Measure llmctl side by side with LiteLLM and a bare handler call (``-- --quick``)."""
+    """Measure llmctl side by side with LiteLLM and a bare baseline (``-- --quick``).
+
+    The core benchmark times calls and streams; the plugins benchmark times dispatch with 1
+    and 50 installed plugins and the CLI's start-up against ``litellm --help``.
+    """
     # LiteLLM only ever enters this venv, pinned (benchmarks/requirements.txt).
     session.install("-e", ".", "-r", "benchmarks/requirements.txt")
     session.run("python", "-m", "benchmarks.core.run", *session.posargs)
+    session.run("python", "-m", "benchmarks.plugins.run", *session.posargs)

@@ -105,18 +105,13 @@ def entry_points(group: str) -> list[PluginEntry]:
     import importlib_metadata
 
     found = []
+    # Metadata is parsed on every access (dist.name, dist.version): once per distribution.
+    owners: dict[int, tuple[str, str]] = {}
     for ep in importlib_metadata.entry_points(group=group):
-        dist = ep.dist
-        found.append(
-            PluginEntry(
-                name=ep.name,
-                value=ep.value,
-                group=group,
-                distribution=dist.name if dist is not None else None,
-                version=dist.version if dist is not None else None,
-                entry_point=ep,
-            )
-        )
+        if id(ep.dist) not in owners:
+            metadata = ep.dist.metadata
+            owners[id(ep.dist)] = (metadata["Name"], metadata["Version"])
+        found.append(PluginEntry(ep.name, ep.value, group, *owners[id(ep.dist)], entry_point=ep))
     found.sort(key=lambda e: (e.name, normalize(e.distribution or "")))
     return found
 
