@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests", "lint"]
@@ -12,9 +14,16 @@ PYTHON = ["3.11"]
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite (slow cases included) against an installed llmctl."""
+    """Run the whole test suite (slow cases included), then each first-party plugin's.
+
+    A plugin's suite (the conformance kit among it) calls the plugin through its entry
+    point, so the plugin is installed beside llmctl first.
+    """
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
+    for plugin in sorted(Path("plugins").iterdir()):
+        session.install("-e", str(plugin))
+        session.run("pytest", str(plugin))
 
 
 @nox.session(python=PYTHON)
@@ -25,6 +34,8 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("mypy")
     session.run("mypy", "tests/typing")
+    for plugin in sorted(Path("plugins").iterdir()):
+        session.run("mypy", "--config-file", str(plugin / "pyproject.toml"), str(plugin / "src"))
 
 
 @nox.session(python=PYTHON)

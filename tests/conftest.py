@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 
 import llmctl
+import llmctl.hooks
+import llmctl.registry
+from llmctl import plugins
 from llmctl.hooks import call_hooks
+from llmctl.plugins import PluginEntry
 from llmctl.registry import registry
 
 Register = Callable[..., None]
@@ -38,6 +42,29 @@ def register() -> Register:
     return register
 
 
+@pytest.fixture(autouse=True)
+def _only_test_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
+    """Hide the plugins installed in the test environment (llmctl-example, say).
+
+    Discovery stays real (importlib-metadata reads every dist-info on sys.path); only
+    distributions a test installs with the ``site`` fixture are kept, so no test depends on
+    what else the environment holds.
+    """
+    visible: set[str] = set()
+
+    def entry_points(group: str) -> list[PluginEntry]:
+        return [e for e in plugins.entry_points(group) if e.distribution in visible]
+
+    monkeypatch.setattr(llmctl.registry, "entry_points", entry_points)
+    monkeypatch.setattr(llmctl.hooks, "entry_points", entry_points)
+    registry.refresh()
+    call_hooks.refresh()
+    yield visible
+    monkeypatch.undo()
+    registry.refresh()
+    call_hooks.refresh()
+
+
 class SitePackages:
     """A directory on ``sys.path`` holding distributions made of a dist-info and modules.
 
@@ -45,8 +72,9 @@ class SitePackages:
     points declared here are discovered as real plugins (without a pip install).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, visible: set[str]) -> None:
         self.root = root
+        self._visible = visible
 
     def add(
         self,
@@ -56,6 +84,7 @@ class SitePackages:
         version: str = "1.0",
     ) -> None:
         """Install ``distribution`` with ``entry_points`` ({group: {name: value}})."""
+        self._visible.add(distribution)
         info = self.root / f"{distribution.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(
@@ -75,14 +104,16 @@ class SitePackages:
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SitePackages]:
+def site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _only_test_plugins: set[str]
+) -> Iterator[SitePackages]:
     """Distributions to install for one test; gone (modules unloaded) afterwards."""
     root = tmp_path / "site-packages"
     root.mkdir()
     monkeypatch.syspath_prepend(str(root))
     for variable in ("LLMCTL_LOAD_PLUGINS", "LLMCTL_DISABLE_PLUGINS"):
         monkeypatch.delenv(variable, raising=False)
-    yield SitePackages(root)
+    yield SitePackages(root, _only_test_plugins)
     for name, module in list(sys.modules.items()):
         if str(getattr(module, "__file__", "") or "").startswith(str(root)):
             del sys.modules[name]

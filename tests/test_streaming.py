@@ -120,6 +120,15 @@ def test_include_usage_sends_usage_in_a_last_chunk_without_choices(register: Reg
     ChatCompletionChunk.model_validate(chunks[-1].model_dump())
 
 
+def test_include_usage_sends_a_usage_chunk_even_when_the_handler_reports_none(
+    register: Register,
+) -> None:
+    register(s=Streams(lambda: [gsc("a"), gsc("b")]))
+    chunks = sync_chunks(stream_options={"include_usage": True})
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 0
+
+
 def test_a_stream_ending_without_a_finish_still_ends_with_one(register: Register) -> None:
     register(s=Streams(lambda: [gsc("a"), gsc("b")]))
     chunks = sync_chunks()

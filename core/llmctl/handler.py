@@ -75,8 +75,11 @@ class CustomLLM(BaseLLM):
         """Stream a chat completion as ``GenericStreamingChunk`` dicts."""
         _not_implemented(self, "streaming")
 
-    async def astreaming(self, *args: Any, **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
-        """Stream a chat completion asynchronously."""
+    def astreaming(self, *args: Any, **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
+        """Stream a chat completion asynchronously: override it with an ``async def`` generator.
+
+        (A plain ``def`` here, so that an async generator override type-checks.)
+        """
         _not_implemented(self, "astreaming")
 
     def image_generation(self, *args: Any, **kwargs: Any) -> ImageResponse:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from llmctl.exceptions import InvalidResponseError, LLMCtlError, from_handler_exception
 from llmctl.types.responses import ModelResponse, ModelResponseStream, _chat_id
@@ -25,6 +25,9 @@ __all__ = [
     "iterate",
     "response_chunks",
 ]
+
+#: The usage of a stream whose handler reported none.
+_NO_USAGE: Final = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 _validate_chunk = ModelResponseStream.model_validate
 
@@ -93,7 +96,8 @@ class StreamState:
         Finish chunks wait for the end of the handler's stream, so that usage reported after
         the finish (as OpenAI-compatible backends send it) still rides on the last one, once.
         A choice that ended without saying why finished normally: its reason is "stop".
-        With ``include_usage``, usage comes last in a chunk of its own with no choices.
+        With ``include_usage``, usage comes last in a chunk of its own with no choices, as
+        OpenAI always sends it: zero counts when the handler reported none.
         """
         indexes = sorted(self._started | self._finish_reasons.keys()) or [0]
         out = [
@@ -102,8 +106,8 @@ class StreamState:
             )
             for i, index in enumerate(indexes)
         ]
-        if self.include_usage and self._usage is not None:
-            out.append(self._chunk([], usage=self._usage))
+        if self.include_usage:
+            out.append(self._chunk([], usage=self._usage or _NO_USAGE))
         return out
 
     def error(self, exc: Exception) -> LLMCtlError:
