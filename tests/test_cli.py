@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -48,6 +49,11 @@ class Good(llmctl.CustomLLM):
     def streaming(self, *args, **kwargs): ...
     def health_check(self):
         return {"status": "up"}
+
+class Hung(Good):
+    def health_check(self):
+        import time
+        time.sleep(30)
 """
 
 
@@ -106,6 +112,7 @@ def test_list_check_loads_every_plugin_and_fails_on_a_broken_one(installed: Site
     assert "error: plugin 'broken' failed to load" in lines["broken"]
     assert "ZeroDivisionError" in lines["broken"]
     assert "\x1b[" not in result.stdout  # no colour off a terminal
+    assert result.stderr == "Error: failed: broken (see llmctl providers show NAME)\n"
 
 
 def test_show_prints_the_entry_point_and_the_full_load_error(installed: SitePackages) -> None:
@@ -151,3 +158,12 @@ def test_every_command_has_help() -> None:
     ):
         result = run(*args, "--help")
         assert result.returncode == 0 and result.stdout.startswith("Usage: ")
+
+
+def test_a_hung_health_check_does_not_keep_the_process_alive(site: SitePackages) -> None:
+    site.add("llmctl-hung", {GROUP: {"hung": "good_plugin:Hung"}}, {"good_plugin": GOOD})
+    start = time.perf_counter()
+    result = providers(site, "check", "hung", "--timeout", "0.2")
+    assert time.perf_counter() - start < 10  # the check sleeps 30 s
+    assert result.returncode == 1
+    assert "no answer within 0.2 s" in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -282,3 +283,108 @@ def test_closing_a_stream_early_still_closes_the_handlers_generator(register: Re
         llmctl.unregister_hooks(plugin)
     assert closed == ["sync", "async"]
     assert plugin.events == [("pre", "completion"), ("pre", "completion")]  # no post_call
+
+
+def test_returned_values_replace_the_request_and_the_response_in_order(
+    register: Register,
+) -> None:
+    register(echo=EchoLLM())
+
+    class Rewrite:
+        @llmctl.hookimpl(tryfirst=True)
+        def pre_call(self, request: CallRequest) -> CallRequest:
+            return CallRequest.build("completion", "echo/m", [{"content": "rewritten"}], {})
+
+        @llmctl.hookimpl(tryfirst=True)
+        def post_call(self, response: llmctl.ModelResponse) -> llmctl.ModelResponse:
+            return llmctl.ModelResponse(choices=[{"message": {"content": "replaced"}}])
+
+    class Sees:
+        @llmctl.hookimpl
+        def pre_call(self, request: CallRequest) -> None:
+            request.payload[0]["content"] += " and seen"
+
+        @llmctl.hookimpl
+        def post_call(self, response: llmctl.ModelResponse) -> None:
+            response.choices[0].message.content += " last"
+
+    plugins = [Sees(), Rewrite()]
+    for plugin in plugins:
+        llmctl.register_hooks(plugin)
+    try:
+        reply = llmctl.completion("echo/m", MESSAGES)
+    finally:
+        for plugin in plugins:
+            llmctl.unregister_hooks(plugin)
+    assert reply.choices[0].message.content == "replaced last"
+
+
+def test_a_pre_call_returning_no_request_fails_the_call_clearly(register: Register) -> None:
+    register(echo=EchoLLM())
+
+    class Confused:
+        @llmctl.hookimpl
+        def pre_call(self, request: CallRequest) -> dict[str, Any]:
+            return {"model": "echo/m"}
+
+    plugin = Confused()
+    llmctl.register_hooks(plugin)
+    try:
+        with pytest.raises(llmctl.InternalServerError, match=r"pre_call hook of .* returned dict"):
+            llmctl.completion("echo/m", MESSAGES)
+    finally:
+        llmctl.unregister_hooks(plugin)
+
+
+def test_failures_after_the_provider_reach_on_error_as_llmctl_errors(
+    recorder: Recorder, register: Register
+) -> None:
+    class Strict(EchoLLM):
+        def get_supported_openai_params(self, model: str) -> list[str]:
+            raise KeyError(model)
+
+    class BrokenPost:
+        @llmctl.hookimpl
+        def post_call(self) -> None:
+            raise ValueError("metering is down")
+
+    register(echo=EchoLLM(), strict=Strict())
+    with pytest.raises(llmctl.InternalServerError, match="KeyError"):
+        llmctl.completion("strict/m", MESSAGES)
+    broken = BrokenPost()
+    llmctl.register_hooks(broken)
+    try:
+        with pytest.raises(llmctl.InternalServerError, match="metering is down"):
+            list(llmctl.completion("echo/m", MESSAGES, stream=True))
+
+        async def consume() -> None:
+            async for _ in await llmctl.acompletion("echo/m", MESSAGES, stream=True):
+                pass
+
+        with pytest.raises(llmctl.InternalServerError, match="metering is down"):
+            asyncio.run(consume())
+    finally:
+        llmctl.unregister_hooks(broken)
+    errors = [event for event in recorder.events if event[0] == "error"]
+    assert errors == [("error", "InternalServerError")] * 3
+
+
+def test_wrappers_and_unhashable_plugins_are_refused_clearly() -> None:
+    class Wrapper:
+        @llmctl.hookimpl(wrapper=True)
+        def post_call(self) -> Iterator[None]:
+            return (yield)
+
+    @dataclasses.dataclass
+    class Unhashable:
+        name: str = "x"
+
+        @llmctl.hookimpl
+        def pre_call(self) -> None:
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError, match="call hooks chain by return value"):
+        llmctl.register_hooks(Wrapper())
+    with pytest.raises(TypeError, match=r"@dataclass\(eq=False\)"):
+        llmctl.register_hooks(Unhashable())
+    assert call_hooks.active() is None

@@ -254,3 +254,78 @@ def test_an_unknown_name_suggests_the_closest_installed_plugin(site: SitePackage
     with pytest.raises(ProviderNotFoundError, match="did you mean 'echo'"):
         answer("ecko/m")
     assert "echo_plugin" not in sys.modules
+
+
+def test_a_plugin_may_call_another_while_loading_but_not_itself(site: SitePackages) -> None:
+    source = """
+import llmctl
+from llmctl.registry import registry
+
+class Router(llmctl.CustomLLM):
+    def __init__(self):
+        self.target = registry.provider("echo")  # another plugin: fine
+
+    def completion(self, model, messages, **kwargs):
+        return self.target.handler.completion(model, messages)
+
+class Narcissus(llmctl.CustomLLM):
+    def __init__(self):
+        registry.provider("self")  # itself: an error, never a deadlock
+
+    def completion(self, **kwargs): ...
+"""
+    site.add("llmctl-echo", {GROUP: {"echo": "echo_plugin:handler"}}, {"echo_plugin": ECHO})
+    site.add(
+        "llmctl-router",
+        {GROUP: {"router": "router_plugin:Router", "self": "router_plugin:Narcissus"}},
+        {"router_plugin": source},
+    )
+    assert answer("router/m") == "echo_plugin:m"
+    with pytest.raises(PluginLoadError, match="calls its own provider while it loads"):
+        answer("self/m")
+
+
+def test_a_handler_that_raises_on_inspection_is_a_load_error(site: SitePackages) -> None:
+    source = """
+import llmctl
+
+class Lazy(llmctl.CustomLLM):
+    @property
+    def client(self):
+        raise RuntimeError("LAZY_API_KEY is not set")
+
+    def completion(self, model, messages, **kwargs):
+        return {"choices": [{"message": {"role": "assistant", "content": "lazy"}}]}
+
+class Hostile:
+    def __getattr__(self, name):
+        raise RuntimeError("no attributes here")
+
+lazy, hostile = Lazy(), Hostile()
+"""
+    site.add(
+        "llmctl-odd",
+        {GROUP: {"lazy": "odd_plugin:lazy", "hostile": "odd_plugin:hostile"}},
+        {"odd_plugin": source},
+    )
+    assert answer("lazy/m") == "lazy"  # a property is never run to inspect a handler
+    with pytest.raises(PluginLoadError, match="RuntimeError: no attributes here"):
+        answer("hostile/m")
+    assert {r.name: r.status for r in registry.describe(load=True)} == {
+        "hostile": "error",
+        "lazy": "ok",
+    }
+
+
+def test_calls_and_listings_read_the_switches_at_the_same_time(
+    site: SitePackages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.add("llmctl-echo", {GROUP: {"echo": "echo_plugin:handler"}}, {"echo_plugin": ECHO})
+    monkeypatch.setenv("LLMCTL_DISABLE_PLUGINS", "llmctl-echo")
+    registry.refresh()
+    with pytest.raises(ProviderNotFoundError, match="installed but disabled"):
+        answer("echo/m")
+    monkeypatch.delenv("LLMCTL_DISABLE_PLUGINS")  # read again only on refresh()
+    assert registry.describe()[0].status == "disabled"
+    registry.refresh()
+    assert answer("echo/m") == "echo_plugin:m"

@@ -25,9 +25,8 @@ from llmctl.exceptions import (
     BadRequestError,
     InvalidResponseError,
     LLMCtlError,
-    from_handler_exception,
 )
-from llmctl.hooks import aobserve, call_hooks, notify_error, observe
+from llmctl.hooks import aobserve, call_hooks, fail, observe, run_post_call, run_pre_call
 from llmctl.mock import mock_response_for, mock_stream_chunks
 from llmctl.registry import Provider, registry
 from llmctl.request import CallRequest, check_messages, split_model, wants_usage
@@ -92,7 +91,7 @@ def completion(
         "completion", model, check_messages(messages), kwargs, stream=stream
     )
     hooks = call_hooks.active()
-    provider = _prepare(request, hooks)
+    provider, request = _prepare(request, hooks)
     try:
         if stream:
             return _stream(provider, request, hooks)
@@ -103,9 +102,9 @@ def completion(
             result = _invoke(provider, route, request.handler_kwargs(route))
             response = _response(result, route, request, ModelResponse)
         if hooks is not None:
-            hooks.post_call(request=request, response=response)
+            response = run_post_call(hooks, request, response)
     except Exception as exc:
-        _fail(exc, request, hooks)
+        fail(exc, request, hooks)
     return response
 
 
@@ -146,7 +145,7 @@ async def acompletion(
         "completion", model, check_messages(messages), kwargs, stream=stream, is_async=True
     )
     hooks = call_hooks.active()
-    provider = _prepare(request, hooks)
+    provider, request = _prepare(request, hooks)
     try:
         if stream:
             return await _astream(provider, request, hooks)
@@ -158,9 +157,9 @@ async def acompletion(
             result = await _ainvoke(provider, route, request.handler_kwargs(route))
             response = _response(result, route, request, ModelResponse)
         if hooks is not None:
-            hooks.post_call(request=request, response=response)
+            response = run_post_call(hooks, request, response)
     except Exception as exc:
-        _fail(exc, request, hooks)
+        fail(exc, request, hooks)
     return response
 
 
@@ -313,54 +312,56 @@ def _embedding_request(
 
 def _call(request: CallRequest, operation: str, response_type: type[R]) -> R:
     hooks = call_hooks.active()
-    provider = _prepare(request, hooks)
+    provider, request = _prepare(request, hooks)
     try:
         route = provider.route(operation)
         result = _invoke(provider, route, request.handler_kwargs(route))
         response = _response(result, route, request, response_type)
         if hooks is not None:
-            hooks.post_call(request=request, response=response)
+            response = run_post_call(hooks, request, response)
     except Exception as exc:
-        _fail(exc, request, hooks)
+        fail(exc, request, hooks)
     return response
 
 
 async def _acall(request: CallRequest, operation: str, response_type: type[R]) -> R:
     hooks = call_hooks.active()
-    provider = _prepare(request, hooks)
+    provider, request = _prepare(request, hooks)
     try:
         route = provider.route(operation)
         result = await _ainvoke(provider, route, request.handler_kwargs(route))
         response = _response(result, route, request, response_type)
         if hooks is not None:
-            hooks.post_call(request=request, response=response)
+            response = run_post_call(hooks, request, response)
     except Exception as exc:
-        _fail(exc, request, hooks)
+        fail(exc, request, hooks)
     return response
 
 
 # -- the handler call and its result ----------------------------------------------------------
 
 
-def _prepare(request: CallRequest, hooks: Any) -> Provider:
+def _prepare(request: CallRequest, hooks: Any) -> tuple[Provider, CallRequest]:
     """Run the ``pre_call`` hooks, then find the provider and check the call's parameters.
 
-    A malformed ``custom_provider_map`` raises its ``TypeError`` or ``ValueError`` as it is:
-    that is a bug in the caller's code, not a failed call.
+    Returns the provider and the request the hooks left. A malformed ``custom_provider_map``
+    raises its ``TypeError`` or ``ValueError`` as it is: that is a bug in the caller's code,
+    not a failed call.
     """
     if hooks is not None:
         try:
-            hooks.pre_call(request=request)
+            request = run_pre_call(hooks, request)
         except Exception as exc:
-            _fail(exc, request, hooks)
+            fail(exc, request, hooks)
     try:
         provider = registry.provider(request.provider, request.model)
-        provider.check_params(request)
     except LLMCtlError as error:
-        if hooks is not None:
-            notify_error(hooks, request, error)
-        raise
-    return provider
+        fail(error, request, hooks)
+    try:
+        provider.check_params(request)
+    except Exception as exc:
+        fail(exc, request, hooks)
+    return provider, request
 
 
 def _invoke(provider: Provider, route: str, kwargs: dict[str, Any]) -> Any:
@@ -418,16 +419,6 @@ def _invalid(route: str, request: CallRequest, response_type: type[Any], problem
         llm_provider=request.provider,
         model=request.model,
     )
-
-
-def _fail(exc: Exception, request: CallRequest, hooks: Any) -> NoReturn:
-    """Raise what failed as an llmctl error, after the ``on_error`` hooks saw it."""
-    error = from_handler_exception(exc, llm_provider=request.provider, model=request.model)
-    if hooks is not None:
-        notify_error(hooks, request, error)
-    if error is exc:
-        raise error
-    raise error from exc
 
 
 def get_llm_provider(

@@ -7,7 +7,9 @@ a ping). ``llmctl providers check`` and the proxy's ``/health`` run it through h
 from __future__ import annotations
 
 import inspect
+import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,19 +55,17 @@ async def acheck_provider(
     """
     import asyncio
 
-    from llmctl._bridge import run_in_thread
-
     try:
         provider = registry.provider(name)
     except LLMCtlError as error:
-        return HealthReport(name, "error", error=str(error))
+        return HealthReport(name, "error", error=error.message)
     if not implements(provider.handler, "health_check"):
         return HealthReport(name, "unchecked", error="the provider has no health_check")
     method = provider.method("health_check")
     kwargs = {"api_base": api_base, "api_key": api_key, "timeout": timeout}
 
     async def ask() -> Any:
-        answer = await run_in_thread(method, **kwargs)
+        answer = await _in_daemon_thread(method, kwargs)
         return await answer if inspect.isawaitable(answer) else answer
 
     start = time.perf_counter()
@@ -79,6 +79,33 @@ async def acheck_provider(
         problem = f"{type(exc).__name__}: {exc}".replace("\n", " ")
         return HealthReport(name, "failed", elapsed, error=problem)
     return HealthReport(name, "ok", time.perf_counter() - start, answer)
+
+
+def _in_daemon_thread(func: Callable[..., Any], kwargs: dict[str, Any]) -> Awaitable[Any]:
+    """Call ``func(**kwargs)`` in a daemon thread and return a future of its result.
+
+    A daemon thread, so that a check hanging past its timeout does not keep the process
+    (``llmctl providers check``) from exiting.
+    """
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(outcome: Callable[[Any], None], value: Any) -> None:
+        if not future.done():  # the caller may have given up (timed out) already
+            outcome(value)
+
+    def run() -> None:
+        try:
+            result = func(**kwargs)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(settle, future.set_exception, exc)
+        else:
+            loop.call_soon_threadsafe(settle, future.set_result, result)
+
+    threading.Thread(target=run, name="llmctl-health-check", daemon=True).start()
+    return future
 
 
 def check_provider(name: str, **kwargs: Any) -> HealthReport:

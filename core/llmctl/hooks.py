@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from llmctl.exceptions import PluginLoadError
+from llmctl.exceptions import PluginLoadError, from_handler_exception
 from llmctl.plugins import HOOK_GROUP, PluginEntry, entry_points, skip_reason
 
 if TYPE_CHECKING:
@@ -25,9 +25,12 @@ __all__ = [
     "CallHooks",
     "aobserve",
     "call_hooks",
+    "fail",
     "notify_error",
     "observe",
     "register_hooks",
+    "run_post_call",
+    "run_pre_call",
     "unregister_hooks",
 ]
 
@@ -57,7 +60,15 @@ class CallHooks:
 
         :raises pluggy.PluginValidationError: a hook does not match
             :class:`~llmctl.hookspecs.CallHookSpecs`; the plugin is not registered.
+        :raises TypeError: the plugin is not hashable (pluggy keeps plugins in sets).
         """
+        try:
+            hash(plugin)
+        except TypeError:
+            raise TypeError(
+                f"call-hook plugin {plugin!r:.60} is not hashable, and pluggy keeps plugins in "
+                "sets; give its class a __hash__ (for a dataclass: @dataclass(eq=False))"
+            ) from None
         _add(self._load(), plugin, name)
         self._code[plugin] = name
         self._update()
@@ -109,9 +120,19 @@ class CallHooks:
 
 def _add(manager: pluggy.PluginManager, plugin: object, name: str | None) -> None:
     """Register ``plugin``, or leave the manager as it was if its hooks do not match."""
+    import pluggy
+
     manager.register(plugin, name)
     try:
         manager.check_pending()
+        for hook in (manager.hook.pre_call, manager.hook.post_call):
+            for impl in hook.get_hookimpls():
+                if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
+                    raise pluggy.PluginValidationError(
+                        plugin,
+                        f"{hook.name} of {plugin!r:.60} is a wrapper; call hooks chain by "
+                        "return value instead: return a replacement, or None to keep it",
+                    )
     except Exception:
         manager.unregister(plugin)
         raise
@@ -142,6 +163,46 @@ def unregister_hooks(plugin: object) -> None:
     call_hooks.unregister(plugin)
 
 
+def run_pre_call(relay: Any, request: CallRequest) -> CallRequest:
+    """Run the ``pre_call`` hooks in order, each given the request the previous one returned.
+
+    :raises TypeError: a hook returned something that is not a ``CallRequest``.
+    """
+    from llmctl.request import CallRequest
+
+    for impl in reversed(relay.pre_call.get_hookimpls()):  # pluggy's call order
+        arguments = {"request": request}
+        result = impl.function(*(arguments[name] for name in impl.argnames))
+        if result is not None:
+            if not isinstance(result, CallRequest):
+                raise TypeError(
+                    f"pre_call hook of {impl.plugin_name} returned {type(result).__name__}; "
+                    "return a CallRequest to replace the request, or None to keep it"
+                )
+            request = result
+    return request
+
+
+def run_post_call(relay: Any, request: CallRequest, response: Any) -> Any:
+    """Run the ``post_call`` hooks in order, each given the response the previous one returned."""
+    for impl in reversed(relay.post_call.get_hookimpls()):
+        arguments = {"request": request, "response": response}
+        result = impl.function(*(arguments[name] for name in impl.argnames))
+        if result is not None:
+            response = result
+    return response
+
+
+def fail(exc: Exception, request: CallRequest, relay: Any) -> NoReturn:
+    """Raise what failed as an llmctl error, after the ``on_error`` hooks (if any) saw it."""
+    error = from_handler_exception(exc, llm_provider=request.provider, model=request.model)
+    if relay is not None:
+        notify_error(relay, request, error)
+    if error is exc:
+        raise error
+    raise error from exc
+
+
 def observe(
     chunks: Iterator[ModelResponseStream], request: CallRequest, relay: Any
 ) -> Iterator[ModelResponseStream]:
@@ -151,12 +212,11 @@ def observe(
         for chunk in chunks:
             seen.append(chunk)
             yield chunk
+        run_post_call(relay, request, _rebuild(seen))
     except Exception as exc:
-        notify_error(relay, request, exc)
-        raise
+        fail(exc, request, relay)
     finally:  # a caller closing the stream early closes the handler's generator too
         chunks.close()  # type: ignore[attr-defined]
-    relay.post_call(request=request, response=_rebuild(seen))
 
 
 async def aobserve(
@@ -168,12 +228,11 @@ async def aobserve(
         async for chunk in chunks:
             seen.append(chunk)
             yield chunk
+        run_post_call(relay, request, _rebuild(seen))
     except Exception as exc:
-        notify_error(relay, request, exc)
-        raise
+        fail(exc, request, relay)
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]
-    relay.post_call(request=request, response=_rebuild(seen))
 
 
 def notify_error(relay: Any, request: CallRequest, error: BaseException) -> None:

@@ -206,24 +206,30 @@ class CallHookSpecs:
     """Hooks any plugin may implement to see every call, in pluggy's order.
 
     Implementations run last registered first (``tryfirst``/``trylast`` move them); entry
-    point plugins register before those registered in code, so code runs first.
+    point plugins register before those registered in code, so code runs first. ``pre_call``
+    and ``post_call`` chain: each gets what the previous one returned, so they cannot be
+    pluggy wrappers.
     """
 
     @hookspec
-    def pre_call(self, request: CallRequest) -> None:
-        """Inspect or rewrite a call before its provider runs, or refuse it by raising.
+    def pre_call(self, request: CallRequest) -> CallRequest | None:
+        """Inspect or rewrite a call before its provider is looked up, or refuse it by raising.
 
-        Change ``request.payload`` (the messages, prompt or input), ``request.optional_params``
-        or ``request.arguments`` in place; an ``llmctl.exceptions`` error raised here reaches
-        the caller as it is.
+        :param request: the call: ``payload`` (the messages, prompt or input),
+            ``optional_params``, ``arguments``, ``model``; it may be changed in place.
+        :returns: a replacement request (the next hook gets it), or None to keep this one.
+            An ``llmctl.exceptions`` error raised here reaches the caller as it is.
         """
 
     @hookspec
-    def post_call(self, request: CallRequest, response: Any) -> None:
-        """See (and change in place) a call's response before the caller gets it.
+    def post_call(self, request: CallRequest, response: Any) -> Any | None:
+        """See or rewrite a call's response before the caller gets it.
 
-        For ``stream=True`` it runs once, after the last chunk, with the response rebuilt from
-        the chunks; changing it then changes nothing the caller received.
+        :param response: the ``ModelResponse``, ``ImageResponse`` or ``EmbeddingResponse``;
+            it may be changed in place.
+        :returns: a replacement response (the next hook gets it), or None to keep this one.
+            For ``stream=True`` it runs once, after the last chunk, with the response rebuilt
+            from the chunks; what it returns or changes then reaches no caller.
         """
 
     @hookspec

@@ -12,6 +12,7 @@ and ``LLMCTL_DISABLE_PLUGINS=x,y`` skips those.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import types
@@ -91,6 +92,7 @@ class PluginEntry:
             if self.distribution
             else "fix or uninstall the package that declares it"
         )
+        problem = " ".join(problem.split())  # one line, for listings and logs
         return PluginLoadError(
             f"plugin {self.name!r} failed to load: {self.describe()} {problem}; {fix}",
             llm_provider=self.name if self.group == PROVIDER_GROUP else None,
@@ -166,7 +168,10 @@ def as_handler(obj: object, entry: PluginEntry) -> object:
 def _has_hookimpls(obj: object) -> bool:
     # Every marked attribute, not only the known hook names: pluggy then reports a misspelt
     # hook (`completon`) instead of the plugin being taken for no provider at all.
-    return any(getattr(getattr(obj, name, None), "llmctl_impl", None) for name in dir(obj))
+    # Looked up statically, as pluggy does: a property of a handler must not run here.
+    return any(
+        getattr(inspect.getattr_static(obj, name, None), "llmctl_impl", None) for name in dir(obj)
+    )
 
 
 class HookHandler:

@@ -228,13 +228,17 @@ class ProviderInfo:
 class _PluginSlot:
     """The entry points claiming one provider name, and the provider once loaded."""
 
-    __slots__ = ("candidates", "chosen", "name", "problem", "provider")
+    __slots__ = ("_loading", "_lock", "candidates", "chosen", "name", "problem", "provider")
 
     def __init__(self, name: str, candidates: list[PluginEntry]) -> None:
         self.name = name
         self.candidates = candidates
         self.provider: Provider | None = None
         self.problem: PluginLoadError | None = None
+        # Per slot, so a plugin may use another plugin while it loads; re-entrant, so one
+        # that uses itself while loading gets an error instead of a deadlock.
+        self._lock = threading.RLock()
+        self._loading = False
         self.chosen: PluginEntry | None = candidates[0] if len(candidates) == 1 else None
         variable = choice_variable(name)
         wanted = os.environ.get(variable)
@@ -275,21 +279,25 @@ class _PluginSlot:
             raise self.problem
         entry = self.chosen
         assert entry is not None
-        with _LOAD_LOCK:
+        with self._lock:
+            if self._loading:
+                raise entry.error("calls its own provider while it loads")
             if self.provider is None and self.problem is None:
+                self._loading = True
                 try:
                     handler = as_handler(entry.load(), entry)
+                    self.provider = Provider(self.name, handler, "entry_point", entry)
                 except PluginLoadError as error:
                     self.problem = error
-                else:
-                    self.provider = Provider(self.name, handler, "entry_point", entry)
+                except Exception as exc:  # a handler whose attributes raise, say
+                    self.problem = entry.error(f"failed: {type(exc).__name__}: {exc}")
+                    self.problem.__cause__ = exc
+                finally:
+                    self._loading = False
         if self.provider is not None:
             return self.provider
         assert self.problem is not None  # set whenever no provider could be made
         raise self.problem
-
-
-_LOAD_LOCK = threading.Lock()
 
 
 class Registry:
@@ -300,7 +308,9 @@ class Registry:
         self._code: dict[str, Provider] = {}
         self._config: dict[str, Provider] = {}
         self._plugins: dict[str, _PluginSlot] | None = None
-        self._entries: list[PluginEntry] = []
+        #: Every entry point, with why the environment switches skip it (None: they do not).
+        self._entries: list[tuple[PluginEntry, str | None]] = []
+        self._scan_lock = threading.Lock()
 
     def provider(self, name: str, model: str | None = None) -> Provider:
         """Return the provider called ``name``, importing its plugin on first use.
@@ -338,11 +348,12 @@ class Registry:
         """Read the installed entry points again (after a ``pip install`` in this process)."""
         self._plugins = None
 
-    def describe(self, *, load: bool = False) -> list[ProviderInfo]:
+    def describe(self, *, load: bool = False, name: str | None = None) -> list[ProviderInfo]:
         """Return a row per provider and per entry point, sorted by name then precedence.
 
-        :param load: import every plugin to report its operations or its load error;
+        :param load: import the plugins listed to report their operations or load errors;
             otherwise plugins not yet called show as ``unloaded``.
+        :param name: list only the rows of this provider name.
         """
         code = self._code_providers()
         rows = [_info(p) for p in code.values()]
@@ -354,20 +365,27 @@ class Registry:
             rows.append(row)
         claimed = {**{n: "config" for n in self._config}, **{n: "code" for n in code}}
         slots = self._plugin_slots()
-        for entry in self._entries:
-            rows.append(_entry_info(entry, slots.get(entry.name), claimed, load=load))
+        for entry, skipped in self._entries:
+            if name is None or entry.name == name:  # never import a plugin not asked about
+                rows.append(_entry_info(entry, skipped, slots.get(entry.name), claimed, load=load))
         order = {"code": 0, "config": 1, "entry_point": 2}
+        rows = [row for row in rows if name is None or row.name == name]
         return sorted(rows, key=lambda r: (r.name, order[r.source], r.distribution or ""))
 
     def _plugin_slots(self) -> dict[str, _PluginSlot]:
         slots = self._plugins
         if slots is None:
-            self._entries = entry_points(PROVIDER_GROUP)
-            by_name: dict[str, list[PluginEntry]] = {}
-            for entry in self._entries:
-                if skip_reason(entry) is None:
-                    by_name.setdefault(entry.name, []).append(entry)
-            slots = self._plugins = {n: _PluginSlot(n, c) for n, c in by_name.items()}
+            with self._scan_lock:  # one scan, so a plugin is instantiated once
+                if self._plugins is None:
+                    # The switches are read here, once per scan, for calls and listings alike.
+                    entries = [(e, skip_reason(e)) for e in entry_points(PROVIDER_GROUP)]
+                    by_name: dict[str, list[PluginEntry]] = {}
+                    for entry, skipped in entries:
+                        if skipped is None:
+                            by_name.setdefault(entry.name, []).append(entry)
+                    self._entries = entries
+                    self._plugins = {n: _PluginSlot(n, c) for n, c in by_name.items()}
+                slots = self._plugins
         return slots
 
     def _code_providers(self) -> dict[str, Provider]:
@@ -394,11 +412,10 @@ class Registry:
     def _not_found(self, name: str, model: str | None) -> ProviderNotFoundError:
         names = self.names()
         subject = f" for model {model!r}" if model else ""
-        skipped = [e for e in self._entries if e.name == name and skip_reason(e)]
+        skipped = [(e, why) for e, why in self._entries if e.name == name and why]
         if skipped:
-            fix = (
-                f"its plugin {skipped[0].distribution} is installed but {skip_reason(skipped[0])}."
-            )
+            entry, why = skipped[0]
+            fix = f"its plugin {entry.distribution} is installed but {why}."
         else:
             close = difflib.get_close_matches(name, names, n=1)
             # Suggest a package only for a name that is no typo of a registered one: never
@@ -427,7 +444,12 @@ def _info(provider: Provider) -> ProviderInfo:
 
 
 def _entry_info(
-    entry: PluginEntry, slot: _PluginSlot | None, claimed: dict[str, str], *, load: bool
+    entry: PluginEntry,
+    skipped: str | None,
+    slot: _PluginSlot | None,
+    claimed: dict[str, str],
+    *,
+    load: bool,
 ) -> ProviderInfo:
     info = ProviderInfo(
         entry.name,
@@ -437,9 +459,8 @@ def _entry_info(
         status="unloaded",
         entry_point=f"{entry.group}: {entry.name} = {entry.value}",
     )
-    reason = skip_reason(entry)
-    if reason is not None:
-        info.status, info.error = "disabled", reason
+    if skipped is not None:
+        info.status, info.error = "disabled", skipped
     elif entry.name in claimed:
         info.status = "shadowed"
         info.error = f"overridden by the {claimed[entry.name]} registration of {entry.name!r}"

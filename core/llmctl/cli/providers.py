@@ -65,8 +65,7 @@ def list_providers(as_json: bool, check: bool) -> None:
         )
     else:
         click.echo("No providers installed. Install a plugin, e.g. pip install llmctl-ollama.")
-    if any(row.status in _PROBLEMS for row in rows):
-        raise SystemExit(1)
+    _exit_on_problems([row.name for row in rows if row.status in _PROBLEMS])
 
 
 @providers.command()
@@ -76,7 +75,7 @@ def show(name: str, as_json: bool) -> None:
     """Show everything about provider NAME, loading its plugin (with the full load error)."""
     from llmctl.registry import registry
 
-    rows = [row for row in registry.describe(load=True) if row.name == name]
+    rows = registry.describe(load=True, name=name)
     if not rows:
         raise click.ClickException(_not_found(name))
     details = [_details(row) for row in rows]
@@ -84,8 +83,7 @@ def show(name: str, as_json: bool) -> None:
         click.echo(json.dumps(details, indent=2, default=repr))
     else:
         click.echo("\n\n".join(_text(detail) for detail in details))
-    if any(row.status in _PROBLEMS for row in rows):
-        raise SystemExit(1)
+    _exit_on_problems([row.name for row in rows if row.status in _PROBLEMS])
 
 
 @providers.command()
@@ -118,7 +116,14 @@ def check(names: tuple[str, ...], as_json: bool, timeout: float) -> None:
         _table(["NAME", "STATUS", "LATENCY", "ANSWER"], [_report_row(r) for r in reports])
     else:
         click.echo("No providers installed.")
-    if any(report.status in _PROBLEMS for report in reports):
+    _exit_on_problems([report.name for report in reports if report.status in _PROBLEMS])
+
+
+def _exit_on_problems(names: list[str]) -> None:
+    """Exit with 1 and one line on stderr when a provider failed (its row says how)."""
+    if names:
+        listed = ", ".join(dict.fromkeys(names))
+        click.echo(f"Error: failed: {listed} (see llmctl providers show NAME)", err=True)
         raise SystemExit(1)
 
 
