@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 import os
-import platform
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -32,12 +29,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cli import chosen_config, machine, run_parser
 from benchmarks.core import report
 from benchmarks.core.config import DEFAULT_LIBS, FLOOR, FULL, QUICK, SUBPROCESS_ENV, BenchConfig
 
 #: Directory holding the ``benchmarks`` package; workers run with it as working directory.
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "results"
 IMPORT_FLOOR = "pass"
 WORKER_TIMEOUT_S = 900
 
@@ -134,13 +131,7 @@ def metadata(
 ) -> dict[str, Any]:
     """Where, when and how the figures were taken."""
     return {
-        "date": datetime.date.today().isoformat(),
-        "command": shlex.join(["python", "-m", "benchmarks.core.run", *sys.argv[1:]]),
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": f"{platform.system()} {platform.machine()}",
-        "cpus": os.cpu_count(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        **machine("benchmarks.core.run"),
         "versions": {lib: results[lib][0]["version"] for lib in libs},
         "observed_chunks": {lib: results[lib][0].get("observed_chunks") for lib in libs},
         "config": dataclasses.asdict(cfg),
@@ -150,39 +141,17 @@ def metadata(
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line flags, defaulting to the ``BENCH_*`` environment variables."""
-    env = os.environ
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.core.run",
-        description="llmctl vs LiteLLM core benchmark (import, per-call, streaming).",
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        default=env.get("BENCH_QUICK", "") not in ("", "0"),
-        help="smoke run with small counts",
-    )
-    parser.add_argument(
-        "--rounds",
-        type=int,
-        default=int(env["BENCH_ROUNDS"]) if "BENCH_ROUNDS" in env else None,
-        help="interleaved rounds (default 5, 2 with --quick)",
-    )
-    parser.add_argument(
-        "--scale",
-        type=int,
-        default=int(env.get("BENCH_SCALE", "1")),
-        help="multiply every timed call and stream count by this",
+    parser = run_parser(
+        "benchmarks.core.run",
+        "llmctl vs LiteLLM core benchmark (import, per-call, streaming).",
+        rounds_help="interleaved rounds (default 5, 2 with --quick)",
+        scale_help="multiply every timed call and stream count by this",
+        results="core.json and core.md",
     )
     parser.add_argument(
         "--libs",
-        default=env.get("BENCH_LIBS", ",".join(DEFAULT_LIBS)),
+        default=os.environ.get("BENCH_LIBS", ",".join(DEFAULT_LIBS)),
         help="comma-separated libraries to compare (default: llmctl,litellm)",
-    )
-    parser.add_argument(
-        "--out-dir",
-        type=Path,
-        default=Path(env.get("BENCH_OUT_DIR", DEFAULT_OUT_DIR)),
-        help="where core.json and core.md go (default: benchmarks/results)",
     )
     return parser.parse_args(argv)
 
@@ -190,9 +159,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the table and write the JSON and markdown results."""
     args = parse_args(argv)
-    cfg = (QUICK if args.quick else FULL).scaled(max(1, args.scale))
-    if args.rounds is not None:
-        cfg = dataclasses.replace(cfg, rounds=max(1, args.rounds))
+    cfg = chosen_config(args, QUICK, FULL)
     libs = [lib.strip() for lib in args.libs.split(",") if lib.strip()]
     _log(f"core benchmark: {', '.join(libs)} and floor, {cfg.rounds} rounds")
     try:

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -35,9 +33,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cli import chosen_config, machine, run_parser
 from benchmarks.core.config import LITELLM_VERSION, SUBPROCESS_ENV
 from benchmarks.core.report import render_text
-from benchmarks.core.run import DEFAULT_OUT_DIR, REPO_ROOT, MeasurementError
+from benchmarks.core.run import REPO_ROOT, MeasurementError
 from benchmarks.plugins import report
 from benchmarks.plugins.config import FEW, FULL, GROUP, MANY, QUICK, PluginBenchConfig
 from benchmarks.plugins.venvs import Venv, litellm_script, plugin_venvs
@@ -195,13 +194,8 @@ def metadata(
 ) -> dict[str, Any]:
     """Where, when and how the figures were taken."""
     return {
-        "date": datetime.date.today().isoformat(),
-        "command": shlex.join(["python", "-m", "benchmarks.plugins.run", *sys.argv[1:]]),
+        **machine("benchmarks.plugins.run"),
         "python": workers[MANY][0]["python"],
-        "implementation": platform.python_implementation(),
-        "platform": f"{platform.system()} {platform.machine()}",
-        "cpus": os.cpu_count(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "versions": {"llmctl": workers[MANY][0]["llmctl_version"], "litellm": LITELLM_VERSION},
         "venvs": {f"providers_{n}": str(v.path) for n, v in venvs.items()},
         "litellm_script": str(litellm),
@@ -213,28 +207,12 @@ def metadata(
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line flags, defaulting to the ``BENCH_*`` environment variables."""
-    env = os.environ
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.plugins.run",
-        description="llmctl plugin benchmark (dispatch with 1 vs 50 providers, CLI wall time).",
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        default=env.get("BENCH_QUICK", "") not in ("", "0"),
-        help="smoke run with small counts",
-    )
-    parser.add_argument(
-        "--rounds",
-        type=int,
-        default=int(env["BENCH_ROUNDS"]) if "BENCH_ROUNDS" in env else None,
-        help="interleaved rounds (default 9, 3 with --quick)",
-    )
-    parser.add_argument(
-        "--scale",
-        type=int,
-        default=int(env.get("BENCH_SCALE", "1")),
-        help="multiply the timed call count by this",
+    parser = run_parser(
+        "benchmarks.plugins.run",
+        "llmctl plugin benchmark (dispatch with 1 vs 50 providers, CLI wall time).",
+        rounds_help="interleaved rounds (default 9, 3 with --quick)",
+        scale_help="multiply the timed call count by this",
+        results="plugins.json and plugins.md",
     )
     parser.add_argument(
         "--libs",
@@ -244,21 +222,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rebuild", action="store_true", help="rebuild the cached plugin venvs first"
     )
-    parser.add_argument(
-        "--out-dir",
-        type=Path,
-        default=Path(env.get("BENCH_OUT_DIR", DEFAULT_OUT_DIR)),
-        help="where plugins.json and plugins.md go (default: benchmarks/results)",
-    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the table and write the JSON and markdown results."""
     args = parse_args(argv)
-    cfg = (QUICK if args.quick else FULL).scaled(max(1, args.scale))
-    if args.rounds is not None:
-        cfg = dataclasses.replace(cfg, rounds=max(1, args.rounds))
+    cfg = chosen_config(args, QUICK, FULL)
     try:
         venvs = plugin_venvs((FEW, MANY), rebuild=args.rebuild)
         litellm = litellm_script()
