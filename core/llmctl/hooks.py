@@ -75,8 +75,8 @@ class CallHooks:
 
     def unregister(self, plugin: object) -> None:
         """Remove a plugin given to :meth:`register`; its hooks stop running."""
-        manager = self._load()
-        if manager.is_registered(plugin):
+        manager = self._manager  # not loaded yet: entry points need not be read for this
+        if manager is not None and manager.is_registered(plugin):
             manager.unregister(plugin)
         self._code.pop(plugin, None)
         self._update()
