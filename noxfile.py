@@ -29,7 +29,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Check formatting, lint and types (mypy strict, plus the assert_type pins)."""
-    session.install("-e", ".[test]", "ruff", "mypy")
+    session.install("-e", ".[test]", "ruff", "mypy", "types-PyYAML")
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy")

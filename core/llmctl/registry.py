@@ -13,7 +13,7 @@ import difflib
 import inspect
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -333,7 +333,7 @@ class Registry:
         """Return the names of every provider a call can reach, sorted."""
         return sorted({*self._code_providers(), *self._config, *self._plugin_slots()})
 
-    def configure(self, custom_provider_map: list[Mapping[str, Any]]) -> None:
+    def configure(self, custom_provider_map: Sequence[Mapping[str, Any]]) -> None:
         """Register the config file's ``custom_provider_map`` (below code, above plugins).
 
         :param custom_provider_map: ``{"provider": name, "custom_handler": handler}`` dicts

@@ -42,6 +42,7 @@ CALL_ARGUMENTS: Final = frozenset(
         "extra_headers",
         "headers",
         "litellm_call_id",
+        "litellm_params",
         "logger_fn",
         "max_retries",
         "metadata",
@@ -282,9 +283,14 @@ class CallRequest:
         return DEFAULT_TIMEOUT if timeout is None else timeout
 
     def litellm_params(self) -> dict[str, Any]:
-        """Return the ``litellm_params`` dict a handler receives."""
+        """Return the ``litellm_params`` dict a handler receives.
+
+        A ``litellm_params`` argument of the call (the proxy passes a config entry's extra
+        keys in it) is merged in below llmctl's own keys.
+        """
         args = self.arguments
         return {
+            **(args.get("litellm_params") or {}),
             "api_base": self.api_base,
             "api_key": args.get("api_key"),
             "custom_llm_provider": self.provider,

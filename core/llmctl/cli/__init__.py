@@ -6,6 +6,7 @@ import click
 
 import llmctl
 from llmctl.cli.providers import providers
+from llmctl.cli.serve import serve
 
 __all__ = ["main"]
 
@@ -17,3 +18,4 @@ def main() -> None:
 
 
 main.add_command(providers)
+main.add_command(serve)

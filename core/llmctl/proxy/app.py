@@ -1,0 +1,366 @@
+"""The OpenAI-compatible routes, each a thin layer over the SDK's calls.
+
+Authenticate, read and check the body once, map the public model name to its deployment,
+call ``acompletion`` (or ``aembedding``, ``aimage_generation``) within the deployment's
+timeout and while the client is connected, and answer with JSON or server-sent events.
+Every route answers with and without the ``/v1`` prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+import llmctl
+from llmctl.dispatch import acompletion, aembedding, aimage_generation
+from llmctl.exceptions import BadRequestError, LLMCtlError
+from llmctl.health import acheck_provider
+from llmctl.proxy.auth import KeyCheck
+from llmctl.proxy.errors import exception_handlers
+from llmctl.proxy.guard import CallGuard
+from llmctl.proxy.models import Deployment, ModelMap
+from llmctl.proxy.schemas import (
+    ChatRequest,
+    EmbeddingRequest,
+    ImageRequest,
+    TextCompletionRequest,
+    parse_body,
+)
+from llmctl.proxy.shapes import embeddings_json, text_chunk_event, text_completion_json
+from llmctl.proxy.sse import DONE, EventStream, encode
+from llmctl.proxy.tracing import RequestIds
+from llmctl.registry import registry
+
+__all__ = ["ProxyState", "create_app"]
+
+#: Threads for handlers that only have sync methods: each blocked call holds one, and the
+#: event loop keeps serving everyone else meanwhile.
+HANDLER_THREADS: Final = 64
+
+#: Seconds ``/health`` gives each provider's check unless ``?timeout=`` says otherwise.
+HEALTH_TIMEOUT: Final = 10.0
+
+_JSON: Final = "application/json"
+
+_CAPABILITIES: Final = {
+    "completion": "chat",
+    "acompletion": "chat",
+    "streaming": "chat",
+    "astreaming": "chat",
+    "embedding": "embeddings",
+    "aembedding": "embeddings",
+    "image_generation": "images",
+    "aimage_generation": "images",
+}
+
+
+@dataclass
+class ProxyState:
+    """What the routes need: the model map, the key check and the limits.
+
+    :param models: the public model names and their deployments.
+    :param master_key: the key every request but the probes must carry; None: no check.
+    :param max_body: the largest request body accepted, in bytes.
+    :param owners: the ``owned_by`` of each provider in ``/v1/models``.
+    """
+
+    models: ModelMap
+    master_key: str | None = None
+    max_body: int = 32 * 1024 * 1024
+    owners: dict[str, str] = field(default_factory=dict)
+    started: int = field(default_factory=lambda: int(time.time()))
+
+    def __post_init__(self) -> None:
+        self.check_key = KeyCheck(self.master_key) if self.master_key is not None else None
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(state: ProxyState, *, access_log: bool = True) -> RequestIds:
+    """Return the ASGI application serving ``state``'s models."""
+
+    def protected(endpoint: Callable[[Request, ProxyState], Awaitable[Response]]) -> Endpoint:
+        check = state.check_key
+
+        async def run(request: Request) -> Response:
+            if check is not None:
+                check(request.headers)
+            return await endpoint(request, state)
+
+        return run
+
+    routes = []
+    for path, endpoint, methods in (
+        ("/chat/completions", protected(chat_completions), ["POST"]),
+        ("/completions", protected(text_completions), ["POST"]),
+        ("/embeddings", protected(embeddings), ["POST"]),
+        ("/images/generations", protected(images), ["POST"]),
+        ("/models", protected(list_models), ["GET"]),
+        ("/health", protected(health), ["GET"]),
+    ):
+        routes.append(Route(f"/v1{path}", endpoint, methods=methods))
+        routes.append(Route(path, endpoint, methods=methods))
+    for path in ("/health/liveliness", "/health/liveness"):
+        routes.append(Route(path, alive, methods=["GET"]))
+    routes.append(Route("/health/readiness", _readiness(state), methods=["GET"]))
+    app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=_lifespan)
+    return RequestIds(app, access_log=access_log)
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> Any:
+    # Sync-only handlers run in these threads (asyncio's default pool is 5 + cores wide).
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(
+        ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="llmctl-handler")
+    )
+    yield
+
+
+# -- chat and text completions ----------------------------------------------------------------
+
+
+async def chat_completions(request: Request, state: ProxyState) -> Response:
+    """POST /v1/chat/completions: JSON, or server-sent events with ``"stream": true``."""
+    body = parse_body(ChatRequest, await read_body(request, state.max_body))
+    deployment, model = state.models.resolve(body.model)
+    kwargs = {**deployment.arguments, **body.params()}
+    guard = CallGuard(request.receive, body.model)
+    if not body.stream:
+        try:
+            response = await guard.wait(
+                acompletion(model, body.messages, **kwargs), deployment.timeout
+            )
+        finally:
+            guard.close()
+        return _json(response.__pydantic_serializer__.to_json(response))
+    return await _event_stream(
+        guard, deployment, acompletion(model, body.messages, stream=True, **kwargs), encode
+    )
+
+
+async def text_completions(request: Request, state: ProxyState) -> Response:
+    """POST /v1/completions: the legacy API, answered by the model's chat handler."""
+    body = parse_body(TextCompletionRequest, await read_body(request, state.max_body))
+    deployment, model = state.models.resolve(body.model)
+    kwargs = {**deployment.arguments, **body.params()}
+    kwargs.pop("echo", None)
+    prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
+    guard = CallGuard(request.receive, body.model)
+    if body.stream:
+        if len(prompts) != 1:
+            guard.close()
+            raise BadRequestError(
+                "a streamed /completions request takes one prompt; send the others separately",
+                param="prompt",
+            )
+        messages = [{"role": "user", "content": prompts[0]}]
+        call = acompletion(model, messages, stream=True, **kwargs)
+        return await _event_stream(guard, deployment, call, text_chunk_event)
+    calls = [acompletion(model, [{"role": "user", "content": p}], **kwargs) for p in prompts]
+    try:
+        answers = await guard.wait(asyncio.gather(*calls), deployment.timeout)
+    finally:
+        guard.close()
+    return _json(text_completion_json(answers, prompts, body.echo))
+
+
+async def _event_stream(
+    guard: CallGuard, deployment: Deployment, call: Any, convert: Callable[[Any], bytes]
+) -> Response:
+    """Start a stream once its first chunk is ready: until then an error has its status."""
+    timeout = deployment.stream_timeout
+    stream = None
+    try:
+        stream = await guard.wait(call, timeout)
+        chunks = aiter(stream)
+        try:
+            first = convert(await guard.wait(anext(chunks), timeout))
+        except StopAsyncIteration:
+            first = b""
+    except BaseException:
+        guard.close()
+        if stream is not None:
+            await stream.aclose()
+        raise
+    if not first:
+        return Response(DONE, media_type="text/event-stream")
+    return EventStream(first, chunks, convert, guard=guard, timeout=timeout, close=stream.aclose)
+
+
+# -- embeddings and images --------------------------------------------------------------------
+
+
+async def embeddings(request: Request, state: ProxyState) -> Response:
+    """POST /v1/embeddings: vectors as floats, or as base64 (the ``openai`` SDK's default)."""
+    body = parse_body(EmbeddingRequest, await read_body(request, state.max_body))
+    deployment, model = state.models.resolve(body.model)
+    params = body.params()
+    params.pop("encoding_format", None)  # llmctl encodes; the handler returns floats
+    guard = CallGuard(request.receive, body.model)
+    try:
+        call = aembedding(model, body.input, **{**deployment.arguments, **params})
+        response = await guard.wait(call, deployment.timeout)
+    finally:
+        guard.close()
+    return _json(embeddings_json(response, body.encoding_format))
+
+
+async def images(request: Request, state: ProxyState) -> Response:
+    """POST /v1/images/generations."""
+    body = parse_body(ImageRequest, await read_body(request, state.max_body))
+    deployment, model = state.models.resolve(body.model)
+    guard = CallGuard(request.receive, body.model)
+    try:
+        call = aimage_generation(body.prompt, model, **{**deployment.arguments, **body.params()})
+        response = await guard.wait(call, deployment.timeout)
+    finally:
+        guard.close()
+    return _json(response.model_dump_json(exclude_none=True).encode())
+
+
+# -- models and health ------------------------------------------------------------------------
+
+
+async def list_models(request: Request, state: ProxyState) -> Response:
+    """GET /v1/models: every served name, owned by its provider's distribution."""
+    data = []
+    for deployment in state.models.deployments:
+        providers = [deployment.provider] if deployment.provider else registry.names()
+        for provider in providers:
+            name = deployment.model_name
+            if deployment.provider is None:
+                name = f"{provider}/*"
+            data.append(
+                {
+                    "id": name,
+                    "object": "model",
+                    "created": state.started,
+                    "owned_by": state.owners.get(provider, provider),
+                    "provider": provider,
+                    "capabilities": _capabilities(provider),
+                }
+            )
+    return _json(json.dumps({"object": "list", "data": data}).encode())
+
+
+def _capabilities(provider: str) -> list[str]:
+    try:
+        operations = registry.provider(provider).operations
+    except LLMCtlError:
+        return []
+    return sorted({_CAPABILITIES[op] for op in operations if op in _CAPABILITIES})
+
+
+async def health(request: Request, state: ProxyState) -> Response:
+    """GET /health: each provider's cheap health check, run side by side; never a completion.
+
+    ``?model=NAME`` checks one model; ``?timeout=SECONDS`` bounds each check.
+    """
+    timeout = _float_query(request, "timeout", HEALTH_TIMEOUT)
+    only = request.query_params.get("model")
+    targets: dict[tuple[str, str | None, str | None], list[str]] = {}
+    for deployment in state.models.deployments:
+        if only is not None and deployment.model_name != only:
+            continue
+        args = deployment.arguments
+        providers = [deployment.provider] if deployment.provider else registry.names()
+        for provider in providers:
+            key = (provider, args.get("api_base"), args.get("api_key"))
+            targets.setdefault(key, []).append(deployment.model_name)
+    if only is not None and not targets:
+        state.models.resolve(only)  # raises the 404 that lists the served names
+    checks = [
+        acheck_provider(provider, timeout=timeout, api_base=base, api_key=key)
+        for provider, base, key in targets
+    ]
+    reports = await asyncio.gather(*checks)
+    buckets: dict[str, list[dict[str, Any]]] = {"ok": [], "failed": [], "unchecked": []}
+    for (provider, base, _), models, report in zip(targets, targets.values(), reports, strict=True):
+        row = {"models": models, "provider": provider, "api_base": base, **report.to_json()}
+        del row["name"]
+        buckets["failed" if report.status == "error" else report.status].append(row)
+    body = {
+        "healthy_endpoints": buckets["ok"],
+        "unhealthy_endpoints": buckets["failed"],
+        "unchecked_endpoints": buckets["unchecked"],
+        "healthy_count": len(buckets["ok"]),
+        "unhealthy_count": len(buckets["failed"]),
+    }
+    return _json(json.dumps(body, default=repr).encode())
+
+
+async def alive(request: Request) -> Response:
+    """GET /health/liveness (and LiteLLM's /health/liveliness): the process answers."""
+    return _json(b'"I\'m alive!"')
+
+
+def _readiness(state: ProxyState) -> Endpoint:
+    body = json.dumps(
+        {"status": "healthy", "llmctl_version": llmctl.__version__, "models": len(state.models)}
+    ).encode()
+
+    async def ready(request: Request) -> Response:
+        """GET /health/readiness: the server is up and its config loaded."""
+        return _json(body)
+
+    return ready
+
+
+# -- plumbing ---------------------------------------------------------------------------------
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Return the request body, refusing one larger than ``limit`` bytes (413).
+
+    :raises BadRequestError: the body (or its declared length) exceeds the limit.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    parts = []
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            raise _too_large(limit)
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _too_large(limit: int) -> BadRequestError:
+    return BadRequestError(
+        f"the request body is larger than this server accepts ({limit / 2**20:g} MiB); "
+        "send less, or raise general_settings.max_request_size_mb in config.yaml",
+        status_code=413,
+        code="request_too_large",
+    )
+
+
+def _float_query(request: Request, name: str, default: float) -> float:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number < float("inf"):
+        raise BadRequestError(f"?{name}= takes a positive number of seconds, got {value!r}")
+    return number
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type=_JSON)

@@ -1,0 +1,90 @@
+"""A request id on every response and every log line, and one access-log line per request.
+
+The id is the client's ``x-request-id`` when it sent a sane one, else a new one. It is held
+in a context variable for the request's task, so that a :class:`RequestIdFilter` on the log
+handler stamps it on every record, the handler's own log lines included.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import logging
+import os
+import time
+from typing import Final
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["RequestIdFilter", "RequestIds", "request_id"]
+
+#: The current request's id ("-" outside a request).
+request_id: Final = contextvars.ContextVar("llmctl_request_id", default="-")
+
+_HEADER: Final = b"x-request-id"
+_access = logging.getLogger("llmctl.access")
+
+
+class RequestIdFilter(logging.Filter):
+    """Set ``record.request_id`` on every record, for a format with ``%(request_id)s``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Stamp the record; never drop it."""
+        record.request_id = request_id.get()
+        return True
+
+
+class RequestIds:
+    """ASGI middleware: give each request an id, answer it in ``x-request-id``, log it.
+
+    :param app: the application to wrap.
+    :param access_log: write one ``llmctl.access`` line per request.
+    """
+
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+        self.app = app
+        self.access_log = access_log
+        # A process-unique prefix and a counter: unique ids without a random draw each.
+        self._prefix = f"req_{os.urandom(6).hex()}_"
+        self._counter = itertools.count(1)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request with its id set, adding the header to the response."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _client_id(scope) or f"{self._prefix}{next(self._counter)}"
+        token = request_id.set(rid)
+        header = (_HEADER, rid.encode())
+        status = 0
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.access_log:
+                _access.info(
+                    "%s %s %s %.1f ms",
+                    scope["method"],
+                    scope["path"],
+                    status or "-",
+                    (time.perf_counter() - start) * 1000,
+                )
+            request_id.reset(token)
+
+
+def _client_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == _HEADER:
+            # Only ids that are safe to echo into a header and a log line.
+            if 0 < len(value) <= 128 and value.isascii() and value.decode().isprintable():
+                return str(value.decode())
+            return None
+    return None
