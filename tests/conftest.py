@@ -18,6 +18,7 @@ from llmctl import plugins
 from llmctl.hooks import call_hooks
 from llmctl.plugins import PluginEntry
 from llmctl.registry import registry
+from serving import ProxyProcess
 
 Register = Callable[..., None]
 
@@ -124,3 +125,31 @@ def site(
 
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
+
+
+# -- the proxy: real `llmctl serve` processes on 127.0.0.1 --------------------------------------
+
+PROXY_DATA = Path(__file__).parent / "data" / "proxy"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+#: The test server's master key, and the key its config hands the echo handler.
+MASTER_KEY = "sk-test-" + "k3y" * 8
+BACKEND_KEY = "backend-secret-" + "s" * 12
+
+
+@pytest.fixture(scope="session")
+def proxy() -> Iterator[ProxyProcess]:
+    """``llmctl serve`` on tests/data/proxy/config.yaml: a master key, a model per behaviour."""
+    server = ProxyProcess(
+        ["--config", str(PROXY_DATA / "config.yaml")],
+        env={"LLMCTL_TEST_MASTER_KEY": MASTER_KEY, "LLMCTL_TEST_BACKEND_KEY": BACKEND_KEY},
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def guide_proxy() -> Iterator[ProxyProcess]:
+    """``llmctl serve --config examples/config.yaml``: the feature guide's server, no key."""
+    server = ProxyProcess(["--config", str(EXAMPLES / "config.yaml")]).start()
+    yield server
+    server.stop()

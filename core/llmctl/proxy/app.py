@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 from starlette.applications import Starlette
@@ -38,9 +39,10 @@ from llmctl.proxy.schemas import (
     parse_body,
 )
 from llmctl.proxy.shapes import embeddings_json, text_chunk_event, text_completion_json
-from llmctl.proxy.sse import DONE, EventStream, encode
+from llmctl.proxy.sse import DONE, EventStream, encode, encode_without_usage
 from llmctl.proxy.tracing import RequestIds
 from llmctl.registry import registry
+from llmctl.request import wants_usage
 
 __all__ = ["ProxyState", "create_app"]
 
@@ -146,9 +148,10 @@ async def chat_completions(request: Request, state: ProxyState) -> Response:
         finally:
             guard.close()
         return _json(response.__pydantic_serializer__.to_json(response))
-    return await _event_stream(
-        guard, deployment, acompletion(model, body.messages, stream=True, **kwargs), encode
-    )
+    # OpenAI sends usage only when asked for, in a chunk of its own.
+    convert = encode if wants_usage(kwargs) else encode_without_usage
+    call = acompletion(model, body.messages, stream=True, **kwargs)
+    return await _event_stream(guard, deployment, call, convert)
 
 
 async def text_completions(request: Request, state: ProxyState) -> Response:
@@ -168,7 +171,8 @@ async def text_completions(request: Request, state: ProxyState) -> Response:
             )
         messages = [{"role": "user", "content": prompts[0]}]
         call = acompletion(model, messages, stream=True, **kwargs)
-        return await _event_stream(guard, deployment, call, text_chunk_event)
+        convert = partial(text_chunk_event, include_usage=wants_usage(kwargs))
+        return await _event_stream(guard, deployment, call, convert)
     calls = [acompletion(model, [{"role": "user", "content": p}], **kwargs) for p in prompts]
     try:
         answers = await guard.wait(asyncio.gather(*calls), deployment.timeout)

@@ -56,8 +56,8 @@ def text_completion_json(answers: list[ModelResponse], prompts: list[str], echo:
     return json.dumps(body).encode()
 
 
-def text_chunk_event(chunk: ModelResponseStream) -> bytes:
-    """Return a chat chunk as a ``text_completion`` SSE event."""
+def text_chunk_event(chunk: ModelResponseStream, *, include_usage: bool = False) -> bytes:
+    """Return a chat chunk as a ``text_completion`` SSE event (with usage if asked for)."""
     body: dict[str, Any] = {
         "id": _text_id(chunk.id),
         "object": "text_completion",
@@ -73,7 +73,7 @@ def text_chunk_event(chunk: ModelResponseStream) -> bytes:
             for choice in chunk.choices
         ],
     }
-    if chunk.usage is not None:
+    if include_usage and chunk.usage is not None:
         body["usage"] = chunk.usage.model_dump()
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 

@@ -22,7 +22,7 @@ from llmctl.exceptions import LLMCtlError, from_handler_exception
 from llmctl.proxy.errors import ClientDisconnected
 from llmctl.proxy.guard import CallGuard
 
-__all__ = ["DONE", "EventStream", "encode"]
+__all__ = ["DONE", "EventStream", "encode", "encode_without_usage"]
 
 _logger = logging.getLogger("llmctl.proxy")
 
@@ -38,6 +38,13 @@ _HEADERS: Final = [
 
 def encode(chunk: BaseModel) -> bytes:
     """Return one chunk as an SSE event, serialised once."""
+    return b"data: " + chunk.__pydantic_serializer__.to_json(chunk) + b"\n\n"
+
+
+def encode_without_usage(chunk: BaseModel) -> bytes:
+    """Return a chunk as an event without usage, as OpenAI streams without include_usage."""
+    if chunk.usage is not None:  # type: ignore[attr-defined]
+        chunk.usage = None  # type: ignore[attr-defined]
     return b"data: " + chunk.__pydantic_serializer__.to_json(chunk) + b"\n\n"
 
 
