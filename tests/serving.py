@@ -95,7 +95,8 @@ class ProxyProcess:
 
     def client(self, **kwargs: object) -> httpx.Client:
         """Return an httpx client for this server."""
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("timeout", 30)
+        return httpx.Client(base_url=self.url, **kwargs)  # type: ignore[arg-type]
 
 
 def run_serve(

@@ -75,7 +75,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "(with or without /v1)"
         )
     elif status == 405:
-        allowed = headers.get("allow", "")
+        allowed = next((v for k, v in headers.items() if k.lower() == "allow"), "")
         message = f"{request.method} is not allowed on {request.url.path!r}; use {allowed}"
     else:
         message = str(exc.detail)
@@ -86,7 +86,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _llmctl_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LLMCtlError)
     if exc.status_code >= 500:
-        _logger.warning("%s %s failed: %s", request.method, request.url.path, exc)
+        # The handler's own exception, with its traceback, is for the operator's eyes only.
+        cause = exc.__cause__ if exc.status_code == 500 else None
+        _logger.warning("%s %s failed: %s", request.method, request.url.path, exc, exc_info=cause)
     return error_response(exc)
 
 
