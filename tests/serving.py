@@ -54,10 +54,20 @@ class ProxyProcess:
             env=self.env,
         )
         threading.Thread(target=self._drain, daemon=True).start()
+        deadline = time.monotonic() + timeout
         if not self._ready.wait(timeout) or self.port is None:
             self.stop()
             raise RuntimeError(f"llmctl serve did not start:\n{self.log}")
-        return self
+        # With --workers, the supervisor listens before its workers can answer.
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health/readiness").status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"llmctl serve never became ready:\n{self.log}")
 
     def _drain(self) -> None:
         assert self.process is not None and self.process.stderr is not None

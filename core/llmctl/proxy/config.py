@@ -48,6 +48,11 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+class _Environment(BaseModel):
+    # Read (and checked) before the rest, which may use the variables it sets.
+    environment_variables: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
 class ModelParams(_Section):
     """A model's ``litellm_params``: the provider model and how to reach it.
 
@@ -113,6 +118,8 @@ class ProxyConfig(_Section):
         paths = [f"{key}" for key in self.model_extra or {}]
         if self.router_settings:
             paths.append("router_settings")
+        for i, entry in enumerate(self.model_list):
+            paths.extend(f"model_list[{i}].{key}" for key in entry.model_extra or {})
         for name in ("litellm_settings", "general_settings"):
             section = getattr(self, name)
             paths.extend(f"{name}.{key}" for key in section.model_extra or {})
@@ -167,14 +174,16 @@ def parse_config(
             f"{name}: expected a mapping with model_list, litellm_settings, general_settings, "
             f"got {type(data).__name__}"
         )
-    env = data.get("environment_variables")
-    if isinstance(env, Mapping):
-        # As in LiteLLM: set first, so that os.environ/ values below may use them.
-        for key, value in env.items():
-            os.environ[str(key)] = str(value)
-    resolved = _resolve_env(data, ())
+    data = _drop_empty(data)
     try:
-        config = ProxyConfig.model_validate(resolved)
+        env = _Environment.model_validate(data).environment_variables
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, name)) from None
+    # As in LiteLLM: set first, so that os.environ/ values below may use them.
+    for key, value in env.items():
+        os.environ[key] = str(value)
+    try:
+        config = ProxyConfig.model_validate(_resolve_env(data, (), name))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, name)) from None
     _check_model_names(config, name)
@@ -238,20 +247,34 @@ def _import_file(module_name: str, file: Path) -> Any:
     if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has one
         raise ImportError(f"cannot import {file}")
     module = importlib.util.module_from_spec(spec)
+    previous = sys.modules.get(module_name)
     sys.modules[module_name] = module  # as import does: dataclasses and pickle look it up
     folder = str(file.parent)
     sys.path.insert(0, folder)  # so that the handler may import its own helpers beside it
     try:
         spec.loader.exec_module(module)
     except BaseException:
-        del sys.modules[module_name]
+        if previous is None:
+            del sys.modules[module_name]
+        else:
+            sys.modules[module_name] = previous
         raise
     finally:
         sys.path.remove(folder)
     return module
 
 
-def _resolve_env(value: Any, path: tuple[str | int, ...]) -> Any:
+def _drop_empty(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop keys left empty (``litellm_settings:`` with nothing under it), as LiteLLM does."""
+    out = {key: value for key, value in data.items() if value is not None}
+    for name in ("litellm_settings", "general_settings"):
+        section = out.get(name)
+        if isinstance(section, Mapping):
+            out[name] = {key: value for key, value in section.items() if value is not None}
+    return out
+
+
+def _resolve_env(value: Any, path: tuple[str | int, ...], name: str) -> Any:
     """Replace every ``os.environ/NAME`` string with the variable's value."""
     if isinstance(value, str) and value.startswith(ENV_PREFIX):
         variable = value[len(ENV_PREFIX) :]
@@ -259,13 +282,13 @@ def _resolve_env(value: Any, path: tuple[str | int, ...]) -> Any:
             return os.environ[variable]
         except KeyError:
             raise ConfigError(
-                f"{_yaml_path(path)}: the environment variable {variable!r} is not set "
+                f"{name}: {_yaml_path(path)}: the environment variable {variable!r} is not set "
                 f"(the value is {value!r}); export it, or write the value itself"
             ) from None
     if isinstance(value, Mapping):
-        return {key: _resolve_env(item, (*path, str(key))) for key, item in value.items()}
+        return {key: _resolve_env(item, (*path, str(key)), name) for key, item in value.items()}
     if isinstance(value, list):
-        return [_resolve_env(item, (*path, i)) for i, item in enumerate(value)]
+        return [_resolve_env(item, (*path, i), name) for i, item in enumerate(value)]
     return value
 
 
@@ -317,5 +340,10 @@ def _describe(exc: ValidationError, name: str) -> str:
 def _yaml_path(loc: tuple[str | int, ...] | tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
+        if part in _TYPE_TAGS:
+            continue  # a union names the member it tried: the YAML path has no such key
         out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
     return out or "<top level>"
+
+
+_TYPE_TAGS: Final = frozenset({"str", "int", "float", "bool"})

@@ -99,8 +99,8 @@ class Deployment:
 
     def target(self, requested: str) -> str:
         """Return the ``provider/model`` string a request for ``requested`` calls."""
-        if not self.is_wildcard:
-            return self.model
+        if not self.model.endswith("*"):
+            return self.model  # a wildcard name may call one fixed model, as in LiteLLM
         return self.model[:-1] + requested[len(self.model_name) - 1 :]
 
 
