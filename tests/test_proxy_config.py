@@ -564,8 +564,8 @@ def test_wildcards_ending_a_name_are_accepted(tmp_path: Path, model_name: str, m
     assert (entry.model_name, entry.litellm_params.model) == (model_name, model)
 
 
-def test_duplicate_model_name_is_refused(tmp_path: Path) -> None:
-    message = error_of(
+def test_a_repeated_model_name_loads_and_is_named_as_ignored(tmp_path: Path) -> None:
+    config = load(
         tmp_path,
         """
         model_list:
@@ -573,11 +573,8 @@ def test_duplicate_model_name_is_refused(tmp_path: Path) -> None:
           - {model_name: other, litellm_params: {model: acme/other}}
           - {model_name: gpt-4o, litellm_params: {model: azure/gpt-4o-ca}}
         """,
-    )
-    assert message == (
-        "config.yaml: model_list[2].model_name: 'gpt-4o' is also model_list[0]; llmctl serves "
-        "one entry per name: rename or remove one"
-    )
+    ).config
+    assert config.ignored_settings() == ["model_list[2] (model_name 'gpt-4o' is served by [0])"]
 
 
 # -- LiteLLM settings llmctl does not act on ----------------------------------------------------

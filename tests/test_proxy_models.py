@@ -13,7 +13,7 @@ import pytest
 import llmctl
 from conftest import MESSAGES
 from llmctl.exceptions import NotFoundError
-from llmctl.proxy.config import ModelEntry, parse_config
+from llmctl.proxy.config import ModelEntry, ModelParams, parse_config
 from llmctl.proxy.models import Deployment, ModelMap
 from llmctl.proxy.server import plan
 from llmctl.registry import registry
@@ -339,3 +339,12 @@ def test_plan_without_a_config_serves_every_provider_model() -> None:
     served, target = server.state.models.resolve("acme/m")
     assert (served.model_name, target) == ("*", "acme/m")
     assert served.arguments == {"timeout": DEFAULT_TIMEOUT}
+
+
+def test_of_entries_sharing_a_name_the_first_serves() -> None:
+    entries = [
+        ModelEntry(model_name="gpt", litellm_params=ModelParams(model="a/first")),
+        ModelEntry(model_name="gpt", litellm_params=ModelParams(model="a/second")),
+    ]
+    models = ModelMap(Deployment.from_entry(e, where="x") for e in entries)
+    assert models.resolve("gpt")[1] == "a/first"

@@ -118,8 +118,15 @@ class ProxyConfig(_Section):
         paths = [f"{key}" for key in self.model_extra or {}]
         if self.router_settings:
             paths.append("router_settings")
+        first: dict[str, int] = {}
         for i, entry in enumerate(self.model_list):
             paths.extend(f"model_list[{i}].{key}" for key in entry.model_extra or {})
+            # LiteLLM load-balances between entries of one name; that arrives with the router.
+            j = first.setdefault(entry.model_name, i)
+            if j != i:
+                paths.append(
+                    f"model_list[{i}] (model_name {entry.model_name!r} is served by [{j}])"
+                )
         for name in ("litellm_settings", "general_settings"):
             section = getattr(self, name)
             paths.extend(f"{name}.{key}" for key in section.model_extra or {})
@@ -312,13 +319,7 @@ def _check_model_names(config: ProxyConfig, name: str) -> None:
                 f"{at}.litellm_params.model: {target!r} names no provider; write it as "
                 "'<provider>/<model>', such as 'my-custom-llm/my-model'"
             )
-        if pattern in seen:
-            # LiteLLM load-balances between entries of one name; that arrives with the router.
-            raise ConfigError(
-                f"{at}.model_name: {pattern!r} is also model_list[{seen[pattern]}]; "
-                "llmctl serves one entry per name: rename or remove one"
-            )
-        seen[pattern] = i
+        seen.setdefault(pattern, i)
 
 
 def _describe(exc: ValidationError, name: str) -> str:

@@ -109,7 +109,10 @@ class ModelMap:
 
     def __init__(self, deployments: Iterable[Deployment]) -> None:
         self.deployments = list(deployments)
-        self._exact = {d.model_name: d for d in self.deployments if not d.is_wildcard}
+        self._exact: dict[str, Deployment] = {}
+        for deployment in self.deployments:
+            if not deployment.is_wildcard:
+                self._exact.setdefault(deployment.model_name, deployment)  # the first serves
         self._wildcards = sorted(
             (d for d in self.deployments if d.is_wildcard),
             key=lambda d: len(d.model_name),
