@@ -9,6 +9,7 @@ Every route answers with and without the ``/v1`` prefix.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -128,6 +129,9 @@ async def _lifespan(app: Starlette) -> Any:
     loop.set_default_executor(
         ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="llmctl-handler")
     )
+    # What start-up built (config, providers, pydantic schemas) lives as long as the process:
+    # keep it out of the collector's full passes, which otherwise walk it again and again.
+    gc.freeze()
     yield
 
 
@@ -334,9 +338,17 @@ async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    parts = []
-    size = 0
-    async for part in request.stream():
+    # Straight from ASGI receive: one message holds most bodies.
+    receive = request.receive
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body  # type: ignore[no-any-return]
+    parts = [body]
+    size = len(body)
+    while message.get("more_body", False):
+        message = await receive()
+        part = message.get("body", b"")
         size += len(part)
         if size > limit:
             raise _too_large(limit)

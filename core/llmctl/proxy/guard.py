@@ -1,22 +1,27 @@
 """Stop a handler's work when its time is up or its client has gone.
 
-One :class:`CallGuard` per request: a task watching for the client's disconnect, and a
-timer re-armed around each wait (the answer, or the next chunk of a stream). Either one
-cancels the request's task; the guard turns that cancellation into the error to answer.
+One :class:`CallGuard` per request. A timer bounds each wait (the answer, or the next chunk of
+a stream). A wait still running after :data:`WATCH_AFTER` seconds also starts a task watching
+for the client's disconnect: most answers come sooner, and so cost one timer, not a task.
+Either the deadline or the disconnect cancels the request's task; the guard turns that
+cancellation into the error to answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
+from typing import Any, Final
 
 from starlette.types import Receive
 
 from llmctl.exceptions import Timeout
 from llmctl.proxy.errors import ClientDisconnected
 
-__all__ = ["CallGuard"]
+__all__ = ["WATCH_AFTER", "CallGuard"]
+
+#: Seconds a wait runs before the guard starts watching for the client's disconnect.
+WATCH_AFTER: Final = 0.05
 
 
 class CallGuard:
@@ -29,15 +34,27 @@ class CallGuard:
     :param model: the public model name, for the timeout's message.
     """
 
-    __slots__ = ("_loop", "_task", "_timer", "_watcher", "disconnected", "expired", "model")
+    __slots__ = (
+        "_deadline",
+        "_loop",
+        "_receive",
+        "_task",
+        "_timer",
+        "_watcher",
+        "disconnected",
+        "expired",
+        "model",
+    )
 
     def __init__(self, receive: Receive, model: str) -> None:
         task = asyncio.current_task()
         assert task is not None, "a CallGuard runs inside a request's task"
         self._task = task
         self._loop = asyncio.get_running_loop()
+        self._receive = receive
         self._timer: asyncio.TimerHandle | None = None
-        self._watcher = self._loop.create_task(self._watch(receive))
+        self._watcher: asyncio.Task[None] | None = None
+        self._deadline = 0.0
         self.model = model
         self.expired = False
         self.disconnected = False
@@ -48,7 +65,12 @@ class CallGuard:
         :raises Timeout: (504) the deadline passed first.
         :raises ClientDisconnected: the client went away first.
         """
-        self._timer = self._loop.call_later(timeout, self._expire)
+        loop = self._loop
+        self._deadline = loop.time() + timeout
+        if self._watcher is None:
+            self._timer = loop.call_later(min(timeout, WATCH_AFTER), self._tick)
+        else:
+            self._timer = loop.call_at(self._deadline, self._expire)
         try:
             return await awaitable
         except asyncio.CancelledError:
@@ -70,14 +92,24 @@ class CallGuard:
 
     def close(self) -> None:
         """Stop watching the client."""
-        self._watcher.cancel()
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    def _tick(self) -> None:
+        # The wait is taking a while: from now on, notice a client that leaves.
+        if self._watcher is None:
+            self._watcher = self._loop.create_task(self._watch())
+        if self._loop.time() >= self._deadline:
+            self._expire()
+        else:
+            self._timer = self._loop.call_at(self._deadline, self._expire)
 
     def _expire(self) -> None:
         self.expired = True
         self._task.cancel()
 
-    async def _watch(self, receive: Receive) -> None:
-        while (await receive())["type"] != "http.disconnect":
+    async def _watch(self) -> None:
+        while (await self._receive())["type"] != "http.disconnect":
             pass
         self.disconnected = True
         self._task.cancel()
