@@ -22,12 +22,16 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
+    "ENV_PREFIX",
     "ConfigError",
     "GeneralSettings",
     "LitellmSettings",
+    "LoadedConfig",
     "ModelEntry",
     "ModelParams",
+    "ProviderEntry",
     "ProxyConfig",
+    "import_handler",
     "load_config",
     "parse_config",
 ]

@@ -23,8 +23,55 @@ def _touch(optional_params, what):
         Path(marker).write_text(what)
 
 
+def _instance(schema, defs=None):
+    """A value valid for JSON ``schema``: each field's first example, else a plain default."""
+    defs = schema.get("$defs", defs or {})
+    if "$ref" in schema:
+        return _instance(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    if "examples" in schema:
+        return schema["examples"][0]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "anyOf" in schema:
+        return _instance(schema["anyOf"][0], defs)
+    kind = schema.get("type", "object")
+    if kind == "object":
+        return {name: _instance(sub, defs) for name, sub in schema.get("properties", {}).items()}
+    defaults = {"string": "", "integer": 0, "number": 0.0, "boolean": False, "array": []}
+    return defaults.get(kind)
+
+
+def _structured(optional_params):
+    """Answer as a model asked for structured output does: a tool call, else JSON content."""
+    _touch(optional_params, json.dumps(optional_params))
+    tools = optional_params.get("tools")
+    if tools:
+        function = tools[0]["function"]
+        arguments = json.dumps(_instance(function["parameters"]))
+        message = {
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": function["name"], "arguments": arguments},
+                }
+            ],
+        }
+        finish_reason = "tool_calls"
+    else:
+        schema = optional_params["response_format"]["json_schema"]["schema"]
+        message = {"content": json.dumps(_instance(schema))}
+        finish_reason = "stop"
+    return ModelResponse(
+        choices=[{"message": message, "finish_reason": finish_reason}],
+        usage={"prompt_tokens": 3, "completion_tokens": 5},
+        model="structured-backend",
+    )
+
+
 class TestLLM(CustomLLM):
-    """``test/<behaviour>``: echo, fail, crash, hang, slow."""
+    """``test/<behaviour>``: echo, structured, fail, crash, hang, slow."""
 
     async def acompletion(self, model, messages, optional_params, litellm_params, **kwargs):
         if model == "echo":
@@ -36,6 +83,8 @@ class TestLLM(CustomLLM):
                 "timeout": kwargs.get("timeout"),
             }
             return _answer(json.dumps(seen))
+        if model == "structured":
+            return _structured(optional_params)
         if model == "fail":
             raise CustomLLMError(status_code=429, message="the backend is rate limited")
         if model == "crash":
