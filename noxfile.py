@@ -50,9 +50,11 @@ def bench(session: nox.Session) -> None:
     """Measure llmctl side by side with LiteLLM and a bare baseline (``-- --quick``).
 
     The core benchmark times calls and streams; the plugins benchmark times dispatch with 1
-    and 50 installed plugins and the CLI's start-up against ``litellm --help``.
+    and 50 installed plugins and the CLI's start-up against ``litellm --help``; the proxy
+    benchmark loads ``llmctl serve``, LiteLLM's proxy and a bare Starlette app with wrk.
     """
     # LiteLLM only ever enters this venv, pinned (benchmarks/requirements.txt).
-    session.install("-e", ".", "-r", "benchmarks/requirements.txt")
+    session.install("-e", ".[proxy]", "-r", "benchmarks/requirements.txt")
     session.run("python", "-m", "benchmarks.core.run", *session.posargs)
     session.run("python", "-m", "benchmarks.plugins.run", *session.posargs)
+    session.run("python", "-m", "benchmarks.proxy.run", *session.posargs)
