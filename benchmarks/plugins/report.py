@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from statistics import median
 from typing import Any
 
+from benchmarks.cli import json_safe
 from benchmarks.core.report import fmt, render_markdown
 from benchmarks.plugins.config import DISPATCH_TARGET, FEW, MANY, PROCESS_TARGET
 
@@ -258,18 +259,8 @@ def markdown_fragment(rows: Sequence[Row], meta: Mapping[str, Any]) -> str:
 
 def to_json(rows: Sequence[Row], meta: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
     """Build the full results document written to ``results/plugins.json``."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and math.isinf(value):
-            return None
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
     return {
-        "meta": clean(dict(meta)),
-        "metrics": {row.key: clean(asdict(row)) for row in rows},
-        "raw": clean(dict(raw)),
+        "meta": json_safe(dict(meta)),
+        "metrics": {row.key: json_safe(asdict(row)) for row in rows},
+        "raw": json_safe(dict(raw)),
     }
