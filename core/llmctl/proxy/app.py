@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -89,6 +89,7 @@ class ProxyState:
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 
 
 def create_app(state: ProxyState, *, access_log: bool = True) -> RequestIds:
@@ -143,19 +144,14 @@ async def chat_completions(request: Request, state: ProxyState) -> Response:
     body = parse_body(ChatRequest, await read_body(request, state.max_body))
     deployment, model = state.models.resolve(body.model)
     kwargs = {**deployment.arguments, **body.params()}
-    guard = CallGuard(request.receive, body.model)
     if not body.stream:
-        try:
-            response = await guard.wait(
-                acompletion(model, body.messages, **kwargs), deployment.timeout
-            )
-        finally:
-            guard.close()
+        call = acompletion(model, body.messages, **kwargs)
+        response = await _guarded(request, body.model, call, deployment.timeout)
         return _json(response.__pydantic_serializer__.to_json(response))
     # OpenAI sends usage only when asked for, in a chunk of its own.
     convert = encode if wants_usage(kwargs) else encode_without_usage
     call = acompletion(model, body.messages, stream=True, **kwargs)
-    return await _event_stream(guard, deployment, call, convert)
+    return await _event_stream(request, body.model, deployment, call, convert)
 
 
 async def text_completions(request: Request, state: ProxyState) -> Response:
@@ -165,10 +161,8 @@ async def text_completions(request: Request, state: ProxyState) -> Response:
     kwargs = {**deployment.arguments, **body.params()}
     kwargs.pop("echo", None)
     prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
-    guard = CallGuard(request.receive, body.model)
     if body.stream:
         if len(prompts) != 1:
-            guard.close()
             raise BadRequestError(
                 "a streamed /completions request takes one prompt; send the others separately",
                 param="prompt",
@@ -176,19 +170,30 @@ async def text_completions(request: Request, state: ProxyState) -> Response:
         messages = [{"role": "user", "content": prompts[0]}]
         call = acompletion(model, messages, stream=True, **kwargs)
         convert = partial(text_chunk_event, include_usage=wants_usage(kwargs))
-        return await _event_stream(guard, deployment, call, convert)
+        return await _event_stream(request, body.model, deployment, call, convert)
     calls = [acompletion(model, [{"role": "user", "content": p}], **kwargs) for p in prompts]
-    try:
-        answers = await guard.wait(asyncio.gather(*calls), deployment.timeout)
-    finally:
-        guard.close()
+    answers = await _guarded(request, body.model, asyncio.gather(*calls), deployment.timeout)
     return _json(text_completion_json(answers, prompts, body.echo))
 
 
+async def _guarded(request: Request, model: str, call: Awaitable[T], timeout: float) -> T:
+    """Await a handler's call within ``timeout`` seconds while the client is connected."""
+    guard = CallGuard(request.receive, model)
+    try:
+        return await guard.wait(call, timeout)  # type: ignore[no-any-return]
+    finally:
+        guard.close()
+
+
 async def _event_stream(
-    guard: CallGuard, deployment: Deployment, call: Any, convert: Callable[[Any], bytes]
+    request: Request,
+    model: str,
+    deployment: Deployment,
+    call: Any,
+    convert: Callable[[Any], bytes],
 ) -> Response:
     """Start a stream once its first chunk is ready: until then an error has its status."""
+    guard = CallGuard(request.receive, model)
     timeout = deployment.stream_timeout
     stream = None
     try:
@@ -217,12 +222,8 @@ async def embeddings(request: Request, state: ProxyState) -> Response:
     deployment, model = state.models.resolve(body.model)
     params = body.params()
     params.pop("encoding_format", None)  # llmctl encodes; the handler returns floats
-    guard = CallGuard(request.receive, body.model)
-    try:
-        call = aembedding(model, body.input, **{**deployment.arguments, **params})
-        response = await guard.wait(call, deployment.timeout)
-    finally:
-        guard.close()
+    call = aembedding(model, body.input, **{**deployment.arguments, **params})
+    response = await _guarded(request, body.model, call, deployment.timeout)
     return _json(embeddings_json(response, body.encoding_format))
 
 
@@ -230,12 +231,8 @@ async def images(request: Request, state: ProxyState) -> Response:
     """POST /v1/images/generations."""
     body = parse_body(ImageRequest, await read_body(request, state.max_body))
     deployment, model = state.models.resolve(body.model)
-    guard = CallGuard(request.receive, body.model)
-    try:
-        call = aimage_generation(body.prompt, model, **{**deployment.arguments, **body.params()})
-        response = await guard.wait(call, deployment.timeout)
-    finally:
-        guard.close()
+    call = aimage_generation(body.prompt, model, **{**deployment.arguments, **body.params()})
+    response = await _guarded(request, body.model, call, deployment.timeout)
     return _json(response.model_dump_json(exclude_none=True).encode())
 
 
@@ -246,8 +243,7 @@ async def list_models(request: Request, state: ProxyState) -> Response:
     """GET /v1/models: every served name, owned by its provider's distribution."""
     data = []
     for deployment in state.models.deployments:
-        providers = [deployment.provider] if deployment.provider else registry.names()
-        for provider in providers:
+        for provider in deployment.providers():
             name = deployment.model_name
             if deployment.provider is None:
                 name = f"{provider}/*"
@@ -284,8 +280,7 @@ async def health(request: Request, state: ProxyState) -> Response:
         if only is not None and deployment.model_name != only:
             continue
         args = deployment.arguments
-        providers = [deployment.provider] if deployment.provider else registry.names()
-        for provider in providers:
+        for provider in deployment.providers():
             key = (provider, args.get("api_base"), args.get("api_key"))
             targets.setdefault(key, []).append(deployment.model_name)
     if only is not None and not targets:
@@ -296,7 +291,7 @@ async def health(request: Request, state: ProxyState) -> Response:
     ]
     reports = await asyncio.gather(*checks)
     buckets: dict[str, list[dict[str, Any]]] = {"ok": [], "failed": [], "unchecked": []}
-    for (provider, base, _), models, report in zip(targets, targets.values(), reports, strict=True):
+    for ((provider, base, _), models), report in zip(targets.items(), reports, strict=True):
         row = {"models": models, "provider": provider, "api_base": base, **report.to_json()}
         del row["name"]
         buckets["failed" if report.status == "error" else report.status].append(row)

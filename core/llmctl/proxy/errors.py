@@ -23,13 +23,6 @@ _logger = logging.getLogger("llmctl.proxy")
 #: Seconds a client is told to wait after a 429 that came with no time of its own.
 DEFAULT_RETRY_AFTER: Final = 1
 
-_HTTP_TYPES: Final = {
-    401: "authentication_error",
-    404: "invalid_request_error",
-    405: "invalid_request_error",
-    413: "invalid_request_error",
-}
-
 
 class ClientDisconnected(Exception):
     """The client went away before its answer was ready; nobody is left to answer."""
@@ -79,7 +72,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         message = f"{request.method} is not allowed on {request.url.path!r}; use {allowed}"
     else:
         message = str(exc.detail)
-    body = error_body(message, _HTTP_TYPES.get(status, "invalid_request_error"), code=str(status))
+    # The router's 404 and 405: the request is at fault.
+    body = error_body(message, "invalid_request_error", code=str(status))
     return Response(json.dumps(body).encode(), status, headers, media_type="application/json")
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from llmctl.exceptions import NotFoundError
 from llmctl.proxy.config import ModelEntry
+from llmctl.registry import registry
 from llmctl.request import CALL_ARGUMENTS, DEFAULT_TIMEOUT
 
 __all__ = ["ROUTER_PARAMS", "Deployment", "ModelMap"]
@@ -96,6 +97,11 @@ class Deployment:
         """The provider every call goes to, or None for the catch-all ``*``."""
         provider, slash, _ = self.model.partition("/")
         return provider if slash else None
+
+    def providers(self) -> list[str]:
+        """Return the providers its calls reach: its own, or every registered one for ``*``."""
+        provider = self.provider
+        return [provider] if provider is not None else registry.names()
 
     def target(self, requested: str) -> str:
         """Return the ``provider/model`` string a request for ``requested`` calls."""

@@ -61,9 +61,8 @@ def plan(loaded: LoadedConfig | None) -> ServerPlan:
         out = _plan_config(loaded)
     seen: set[str] = set()
     for deployment in out.state.models.deployments:
-        names = [deployment.provider] if deployment.provider else registry.names()
-        for name in names:
-            if name is None or name in seen:
+        for name in deployment.providers():
+            if name in seen:
                 continue
             seen.add(name)
             try:

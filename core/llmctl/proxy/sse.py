@@ -45,7 +45,7 @@ def encode_without_usage(chunk: BaseModel) -> bytes:
     """Return a chunk as an event without usage, as OpenAI streams without include_usage."""
     if chunk.usage is not None:  # type: ignore[attr-defined]
         chunk.usage = None  # type: ignore[attr-defined]
-    return b"data: " + chunk.__pydantic_serializer__.to_json(chunk) + b"\n\n"
+    return encode(chunk)
 
 
 class EventStream(Response):
