@@ -10,6 +10,7 @@ import os
 import platform
 import shlex
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -94,3 +95,15 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
+
+
+def results_document(rows: Any, meta: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a run's results as ``results/<name>.json`` holds them.
+
+    :param rows: the report's rows, dataclasses with a ``key``.
+    """
+    return {
+        "meta": json_safe(dict(meta)),
+        "metrics": {row.key: json_safe(dataclasses.asdict(row)) for row in rows},
+        "raw": json_safe(dict(raw)),
+    }

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from benchmarks.cli import json_safe
 from benchmarks.core.report import fmt, render_markdown
 from benchmarks.plugins.config import DISPATCH_TARGET, FEW, MANY, PROCESS_TARGET
 
@@ -255,12 +254,3 @@ def markdown_fragment(rows: Sequence[Row], meta: Mapping[str, Any]) -> str:
             "",
         ]
     )
-
-
-def to_json(rows: Sequence[Row], meta: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the full results document written to ``results/plugins.json``."""
-    return {
-        "meta": json_safe(dict(meta)),
-        "metrics": {row.key: json_safe(asdict(row)) for row in rows},
-        "raw": json_safe(dict(raw)),
-    }

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cli import chosen_config, machine, run_parser
+from benchmarks.cli import chosen_config, machine, results_document, run_parser
 from benchmarks.core.config import LITELLM_VERSION, SUBPROCESS_ENV
 from benchmarks.core.report import render_text
 from benchmarks.core.run import REPO_ROOT, MeasurementError
@@ -250,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path = args.out_dir / "plugins.json"
     md_path = args.out_dir / "plugins.md"
     raw = {"workers": workers, "process_s": times, "commands": cmds}
-    json_path.write_text(json.dumps(report.to_json(rows, meta, raw), indent=2) + "\n")
+    json_path.write_text(json.dumps(results_document(rows, meta, raw), indent=2) + "\n")
     md_path.write_text(report.markdown_fragment(rows, meta))
     print(f"wrote {json_path} and {md_path}")
     return 0

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from benchmarks.cli import json_safe
 from benchmarks.core.report import fmt, render_markdown
 from benchmarks.proxy.config import (
     CEILING,
@@ -349,12 +348,3 @@ def markdown_fragment(
             "",
         ]
     )
-
-
-def to_json(rows: Sequence[Row], meta: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the full results document written to ``results/proxy.json``."""
-    return {
-        "meta": json_safe(dict(meta)),
-        "metrics": {row.key: json_safe(asdict(row)) for row in rows},
-        "raw": json_safe(dict(raw)),
-    }

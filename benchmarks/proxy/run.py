@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cli import chosen_config, machine, run_parser
+from benchmarks.cli import chosen_config, machine, results_document, run_parser
 from benchmarks.core.config import SUBPROCESS_ENV
 from benchmarks.core.report import render_text
 from benchmarks.core.run import MeasurementError
@@ -317,7 +317,7 @@ def write_results(
         "rss_load_bytes": got.rss_load,
         "warmup_errors": got.warmup_errors,
     }
-    json_path.write_text(json.dumps(report.to_json(rows, meta, raw), indent=2) + "\n")
+    json_path.write_text(json.dumps(results_document(rows, meta, raw), indent=2) + "\n")
     md_path.write_text(report.markdown_fragment(rows, figures, meta))
     print(f"wrote {json_path} and {md_path}")
 
