@@ -70,6 +70,8 @@ class LLMCtlError(Exception):
 
     status_code: int = 500
     type: ClassVar[str] = "api_error"
+    #: Seconds the backend asked the caller to wait before retrying (its ``Retry-After``).
+    retry_after: int | None = None
 
     def __init__(
         self,
