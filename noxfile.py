@@ -17,12 +17,15 @@ def tests(session: nox.Session) -> None:
     """Run the whole test suite (slow cases included), then each first-party plugin's.
 
     A plugin's suite (the conformance kit among it) calls the plugin through its entry
-    point, so the plugin is installed beside llmctl first.
+    point, so the plugin is installed beside llmctl first, as users install it: a built
+    wheel (``pip install ./plugins/llmctl-ollama``), not an editable checkout.
     """
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
     for plugin in sorted(Path("plugins").iterdir()):
-        session.install("-e", str(plugin))
+        # --no-deps: a plugin needs only llmctl, which is this checkout (force-reinstalling
+        # with dependencies would replace it with the index's copy).
+        session.install("--force-reinstall", "--no-deps", str(plugin))
         session.run("pytest", str(plugin))
 
 

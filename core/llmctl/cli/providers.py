@@ -96,11 +96,29 @@ def show(name: str, as_json: bool) -> None:
     show_default=True,
     help="Seconds each check may take.",
 )
-def check(names: tuple[str, ...], as_json: bool, timeout: float) -> None:
+@click.option(
+    "--api-base",
+    metavar="URL",
+    help="The backend's address, for every check (default: each provider's own setting).",
+)
+@click.option(
+    "--api-key",
+    metavar="KEY",
+    envvar="LLMCTL_CHECK_API_KEY",
+    help="The backend's key, for every check (or LLMCTL_CHECK_API_KEY).",
+)
+def check(
+    names: tuple[str, ...],
+    as_json: bool,
+    timeout: float,
+    api_base: str | None,
+    api_key: str | None,
+) -> None:
     """Run the health checks of providers NAMES (default: every provider).
 
-    A health check asks the backend something that bills nothing (no completion). Exits with
-    1 when a check failed or a provider did not load.
+    A health check asks the backend something that bills nothing (no completion). Without
+    --api-base, each provider finds its backend as it does on a call (its environment
+    variable, then its default). Exits with 1 when a check failed or a provider did not load.
     """
     from llmctl.health import check_provider
     from llmctl.registry import registry
@@ -109,7 +127,10 @@ def check(names: tuple[str, ...], as_json: bool, timeout: float) -> None:
     for name in names:
         if name not in known:
             raise click.ClickException(_not_found(name))
-    reports = [check_provider(name, timeout=timeout) for name in names or known]
+    reports = [
+        check_provider(name, timeout=timeout, api_base=api_base, api_key=api_key)
+        for name in names or known
+    ]
     if as_json:
         click.echo(json.dumps([r.to_json() for r in reports], indent=2, default=repr))
     elif reports:
