@@ -1,0 +1,341 @@
+"""``OpenAICompatibleLLM``: the providers ``openai_compatible`` and ``hosted_vllm``.
+
+One handler for any server that speaks OpenAI's HTTP API (vLLM, SGLang, llama.cpp's
+llama-server, LM Studio, TGI's Messages API, another llmctl or LiteLLM proxy):
+
+- chat: ``POST /v1/chat/completions``, answered at once or streamed as server-sent events;
+- embeddings: ``POST /v1/embeddings``; images: ``POST /v1/images/generations``;
+- health check: ``GET /v1/models``, which bills nothing.
+
+Each sync method and its async twin build the same request and read the answer the same
+way; only the send differs. Every failure is an :mod:`llmctl.exceptions` error keeping the
+server's message (:mod:`llmctl.http` maps statuses and transport failures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from contextlib import aclosing, closing
+from typing import Any, Final, cast
+
+from llmctl import (
+    CustomLLM,
+    EmbeddingResponse,
+    GenericStreamingChunk,
+    ImageResponse,
+    ModelResponse,
+)
+from llmctl.http import Endpoint, ServerSentEvent
+
+from llmctl_openai_compatible.answers import (
+    embedding_response,
+    image_response,
+    model_ids,
+    model_response,
+)
+from llmctl_openai_compatible.bodies import chat_body, embedding_body, image_body, stream_body
+from llmctl_openai_compatible.endpoint import (
+    PROVIDER_NAMES,
+    endpoint,
+    provider_from_environment,
+)
+from llmctl_openai_compatible.stream import stream_chunks
+
+__all__ = ["OpenAICompatibleLLM"]
+
+_CHAT: Final = "chat/completions"
+
+# What Endpoint.stream_sse and astream_sse return: generators, which can be closed.
+_Events = Generator[ServerSentEvent, None, None]
+_AsyncEvents = AsyncGenerator[ServerSentEvent, None]
+
+
+class OpenAICompatibleLLM(CustomLLM):
+    """A server that speaks OpenAI's HTTP API; llmctl instantiates it once per provider name.
+
+    ``model`` is sent as the body's ``model``: ``openai_compatible/meta-llama/Llama-3.1-8B``
+    asks the server for ``meta-llama/Llama-3.1-8B``. The server's address is the call's
+    ``api_base`` (with or without its ``/v1``), else ``$<NAME>_API_BASE`` of the name the
+    call came by (``OPENAI_COMPATIBLE_API_BASE``, ``HOSTED_VLLM_API_BASE``); the key likewise.
+    """
+
+    # -- chat ----------------------------------------------------------------------------------
+
+    def completion(
+        self,
+        *,
+        model: str,
+        messages: list[Any],
+        optional_params: Mapping[str, Any],
+        api_base: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Any = None,
+        litellm_params: Mapping[str, Any] | None = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> ModelResponse:
+        """Answer a chat completion: ``POST /v1/chat/completions``."""
+        server = _called_endpoint(
+            model, litellm_params, api_base, api_key, headers, timeout, client
+        )
+        data = server.send("POST", _CHAT, json=chat_body(model, messages, optional_params))
+        return model_response(data, server)
+
+    async def acompletion(
+        self,
+        *,
+        model: str,
+        messages: list[Any],
+        optional_params: Mapping[str, Any],
+        api_base: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Any = None,
+        litellm_params: Mapping[str, Any] | None = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> ModelResponse:
+        """Answer a chat completion without blocking the event loop."""
+        server = _called_endpoint(
+            model, litellm_params, api_base, api_key, headers, timeout, client
+        )
+        data = await server.asend("POST", _CHAT, json=chat_body(model, messages, optional_params))
+        return model_response(data, server)
+
+    def streaming(
+        self,
+        *,
+        model: str,
+        messages: list[Any],
+        optional_params: Mapping[str, Any],
+        api_base: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Any = None,
+        litellm_params: Mapping[str, Any] | None = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[GenericStreamingChunk]:
+        """Stream a chat completion; the server's first chunk has arrived when it returns.
+
+        Waiting for it makes an error status fail the call itself, as OpenAI's client does,
+        rather than the first read of the stream.
+        """
+        server = _called_endpoint(
+            model, litellm_params, api_base, api_key, headers, timeout, client
+        )
+        chunks = _chunks(server, stream_body(model, messages, optional_params))
+        return _resumed(next(chunks, None), chunks)
+
+    # A coroutine giving the stream (llmctl awaits it), where CustomLLM declares a plain
+    # method, so that an error status fails the call itself here too.
+    async def astreaming(  # type: ignore[override]
+        self,
+        *,
+        model: str,
+        messages: list[Any],
+        optional_params: Mapping[str, Any],
+        api_base: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Any = None,
+        litellm_params: Mapping[str, Any] | None = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[GenericStreamingChunk]:
+        """Stream a chat completion asynchronously; see :meth:`streaming`."""
+        server = _called_endpoint(
+            model, litellm_params, api_base, api_key, headers, timeout, client
+        )
+        chunks = _achunks(server, stream_body(model, messages, optional_params))
+        return _aresumed(await anext(chunks, None), chunks)
+
+    # -- embeddings ----------------------------------------------------------------------------
+
+    def embedding(
+        self,
+        *,
+        model: str,
+        input: str | list[Any],
+        optional_params: Mapping[str, Any],
+        api_base: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Any = None,
+        litellm_params: Mapping[str, Any] | None = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> EmbeddingResponse:
+        """Embed ``input``: ``POST /v1/embeddings``."""
+        server = _called_endpoint(
+            model, litellm_params, api_base, api_key, headers, timeout, client
+        )
+        data = server.send("POST", "embeddings", json=embedding_body(model, input, optional_params))
+        return embedding_response(data, server)
+
+    async def aembedding(
+        self,
+        *,
+        model: str,
+        input: str | list[Any],
+        optional_params: Mapping[str, Any],
+        api_base: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Any = None,
+        litellm_params: Mapping[str, Any] | None = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> EmbeddingResponse:
+        """Embed ``input`` without blocking the event loop."""
+        server = _called_endpoint(
+            model, litellm_params, api_base, api_key, headers, timeout, client
+        )
+        body = embedding_body(model, input, optional_params)
+        return embedding_response(await server.asend("POST", "embeddings", json=body), server)
+
+    # -- images --------------------------------------------------------------------------------
+
+    def image_generation(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        optional_params: Mapping[str, Any],
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: Any = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> ImageResponse:
+        """Generate images: ``POST /v1/images/generations``.
+
+        llmctl does not tell image calls the name they came by, so without ``api_base`` the
+        address is that of the first name whose ``<NAME>_API_BASE`` is set.
+        """
+        server = _image_endpoint(model, api_base, api_key, timeout, client)
+        body = image_body(model, prompt, optional_params)
+        return image_response(server.send("POST", "images/generations", json=body), server)
+
+    async def aimage_generation(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        optional_params: Mapping[str, Any],
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: Any = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> ImageResponse:
+        """Generate images without blocking the event loop."""
+        server = _image_endpoint(model, api_base, api_key, timeout, client)
+        body = image_body(model, prompt, optional_params)
+        return image_response(await server.asend("POST", "images/generations", json=body), server)
+
+    # -- what the provider declares ------------------------------------------------------------
+
+    def get_supported_openai_params(self, model: str) -> list[str] | None:
+        """Return None: every OpenAI parameter goes to the server, which decides.
+
+        It is OpenAI's API, so llmctl refuses none; what a server does not support, it
+        refuses itself (a 400 that reaches the caller as ``BadRequestError``) or ignores.
+        """
+        return None
+
+    def health_check(
+        self, api_base: str | None = None, api_key: str | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """List the server's models (``GET /v1/models``), which bills nothing.
+
+        :returns: ``{"status": "ok", "models": [ids]}``.
+        :raises LLMCtlError: the server is down, refuses the key, or is no OpenAI server.
+        """
+        server = endpoint(
+            provider_from_environment(), api_base=api_base, api_key=api_key, timeout=timeout
+        )
+        return {"status": "ok", "models": model_ids(server.send("GET", "models"), server)}
+
+
+# -- the shared paths of the sync and async methods -------------------------------------------
+
+
+def _called_endpoint(
+    model: str,
+    litellm_params: Mapping[str, Any] | None,
+    api_base: str | None,
+    api_key: str | None,
+    headers: Mapping[str, str] | None,
+    timeout: Any,
+    client: Any,
+) -> Endpoint:
+    """Return the endpoint of a chat or embedding call, which knows the name it came by."""
+    provider = (litellm_params or {}).get("custom_llm_provider") or PROVIDER_NAMES[0]
+    return endpoint(
+        provider,
+        model=model,
+        api_base=api_base,
+        api_key=api_key,
+        headers=headers,
+        timeout=timeout,
+        client=client,
+    )
+
+
+def _image_endpoint(
+    model: str, api_base: str | None, api_key: str | None, timeout: Any, client: Any
+) -> Endpoint:
+    return endpoint(
+        provider_from_environment(),
+        model=model,
+        api_base=api_base,
+        api_key=api_key,
+        timeout=timeout,
+        client=client,
+    )
+
+
+def _chunks(server: Endpoint, body: dict[str, Any]) -> Generator[GenericStreamingChunk, None, None]:
+    parse = server.parse_json
+    # Closed explicitly: an error event raised here must not leave the connection open.
+    with closing(cast(_Events, server.stream_sse("POST", _CHAT, json=body))) as events:
+        for event in events:
+            if event.data:
+                yield from stream_chunks(parse(event.data), server)
+
+
+async def _achunks(
+    server: Endpoint, body: dict[str, Any]
+) -> AsyncGenerator[GenericStreamingChunk, None]:
+    parse = server.parse_json
+    # Closed explicitly, on this task: left to the garbage collector, the stream would be
+    # closed later, maybe after its event loop has ended.
+    async with aclosing(cast(_AsyncEvents, server.astream_sse("POST", _CHAT, json=body))) as events:
+        async for event in events:
+            if event.data:
+                for chunk in stream_chunks(parse(event.data), server):
+                    yield chunk
+
+
+def _resumed(
+    first: GenericStreamingChunk | None, rest: Generator[GenericStreamingChunk, None, None]
+) -> Iterator[GenericStreamingChunk]:
+    """Yield ``first``, then ``rest``; closing this closes ``rest`` (and its connection)."""
+    with closing(rest):
+        if first is not None:
+            yield first
+            yield from rest
+
+
+async def _aresumed(
+    first: GenericStreamingChunk | None, rest: AsyncGenerator[GenericStreamingChunk, None]
+) -> AsyncIterator[GenericStreamingChunk]:
+    try:
+        if first is not None:
+            yield first
+            async for chunk in rest:
+                yield chunk
+    finally:
+        await rest.aclose()
