@@ -109,3 +109,17 @@ def test_health_checks_report_status_latency_and_answer(register: Register) -> N
     missing = check_provider("absent")
     assert missing.status == "error" and "no provider 'absent'" in (missing.error or "")
     assert set(up.to_json()) == {"name", "status", "latency_ms", "answer", "error"}
+
+
+class TwoNames(llmctl.CustomLLM):
+    def completion(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def health_check(self, custom_llm_provider: str) -> str:
+        return f"checked as {custom_llm_provider}"
+
+
+def test_health_check_learns_the_name_it_was_checked_under(register: Register) -> None:
+    handler = TwoNames()
+    register(first=handler, second=handler)
+    assert check_provider("first").answer == "checked as first"
+    assert check_provider("second").answer == "checked as second"

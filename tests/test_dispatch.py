@@ -37,6 +37,7 @@ IMAGE_KWARGS = {
     "api_base",
     "model_response",
     "optional_params",
+    "litellm_params",  # llmctl only: LiteLLM 1.110.2 passes image handlers none
     "logging_obj",
     "timeout",
     "client",

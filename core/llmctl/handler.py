@@ -7,7 +7,7 @@ keyword arguments only, exactly as LiteLLM passes them, and only those their sig
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 if TYPE_CHECKING:  # the models import pydantic; `llmctl providers list` must not pay for it
@@ -75,10 +75,13 @@ class CustomLLM(BaseLLM):
         """Stream a chat completion as ``GenericStreamingChunk`` dicts."""
         _not_implemented(self, "streaming")
 
-    def astreaming(self, *args: Any, **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
+    def astreaming(
+        self, *args: Any, **kwargs: Any
+    ) -> AsyncIterator[GenericStreamingChunk] | Awaitable[AsyncIterator[GenericStreamingChunk]]:
         """Stream a chat completion asynchronously: override it with an ``async def`` generator.
 
-        (A plain ``def`` here, so that an async generator override type-checks.)
+        An ``async def`` that returns the stream also fits (it can then fail the call itself,
+        before the first chunk). A plain ``def`` here, so that both overrides type-check.
         """
         _not_implemented(self, "astreaming")
 

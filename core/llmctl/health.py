@@ -62,7 +62,14 @@ async def acheck_provider(
     if not implements(provider.handler, "health_check"):
         return HealthReport(name, "unchecked", error="the provider has no health_check")
     method = provider.method("health_check")
-    kwargs = {"api_base": api_base, "api_key": api_key, "timeout": timeout}
+    # custom_llm_provider: the name it was called by, for a handler serving several names
+    # (it gets the argument only if it declares it).
+    kwargs = {
+        "api_base": api_base,
+        "api_key": api_key,
+        "timeout": timeout,
+        "custom_llm_provider": name,
+    }
 
     async def ask() -> Any:
         answer = await _in_daemon_thread(method, kwargs)

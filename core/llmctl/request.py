@@ -344,6 +344,7 @@ class CallRequest:
                 "api_base": self.api_base,
                 "model_response": ImageResponse(),
                 "optional_params": self.optional_params,
+                "litellm_params": self.litellm_params(),
                 "logging_obj": CallLog(self.provider, self.provider_model),
                 "timeout": self.timeout,
                 "client": args.get("client"),

@@ -20,10 +20,9 @@ from urllib.parse import urlsplit
 
 from llmctl.http import Endpoint
 
-__all__ = ["PROVIDER_NAMES", "endpoint", "environment_names", "provider_from_environment"]
+__all__ = ["PROVIDER_NAMES", "endpoint", "environment_names"]
 
-#: The names the plugin is installed under, in the order :func:`provider_from_environment`
-#: tries their variables.
+#: The names the plugin is installed under; the first is the default.
 PROVIDER_NAMES: Final = ("openai_compatible", "hosted_vllm")
 
 
@@ -36,18 +35,6 @@ def environment_names(provider: str) -> tuple[str, str]:
     """
     prefix = re.sub(r"[^A-Z0-9]", "_", provider.upper())
     return f"{prefix}_API_BASE", f"{prefix}_API_KEY"
-
-
-def provider_from_environment() -> str:
-    """Return the installed name whose ``<NAME>_API_BASE`` is set (the first), else the first.
-
-    For the operations llmctl calls without saying which name they came by (image generation
-    and the health check).
-    """
-    for name in PROVIDER_NAMES:
-        if os.environ.get(environment_names(name)[0]):
-            return name
-    return PROVIDER_NAMES[0]
 
 
 @lru_cache(maxsize=256)

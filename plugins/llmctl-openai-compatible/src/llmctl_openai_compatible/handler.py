@@ -37,7 +37,6 @@ from llmctl_openai_compatible.bodies import chat_body, embedding_body, image_bod
 from llmctl_openai_compatible.endpoint import (
     PROVIDER_NAMES,
     endpoint,
-    provider_from_environment,
 )
 from llmctl_openai_compatible.stream import stream_chunks
 
@@ -128,9 +127,9 @@ class OpenAICompatibleLLM(CustomLLM):
         chunks = _chunks(server, stream_body(model, messages, optional_params))
         return _resumed(next(chunks, None), chunks)
 
-    # A coroutine giving the stream (llmctl awaits it), where CustomLLM declares a plain
-    # method, so that an error status fails the call itself here too.
-    async def astreaming(  # type: ignore[override]
+    # A coroutine giving the stream (llmctl awaits it), so that an error status fails the
+    # call itself here too.
+    async def astreaming(
         self,
         *,
         model: str,
@@ -203,18 +202,15 @@ class OpenAICompatibleLLM(CustomLLM):
         model: str,
         prompt: str,
         optional_params: Mapping[str, Any],
+        litellm_params: Mapping[str, Any] | None = None,
         api_base: str | None = None,
         api_key: str | None = None,
         timeout: Any = None,
         client: Any = None,
         **kwargs: Any,
     ) -> ImageResponse:
-        """Generate images: ``POST /v1/images/generations``.
-
-        llmctl does not tell image calls the name they came by, so without ``api_base`` the
-        address is that of the first name whose ``<NAME>_API_BASE`` is set.
-        """
-        server = _image_endpoint(model, api_base, api_key, timeout, client)
+        """Generate images: ``POST /v1/images/generations``."""
+        server = _called_endpoint(model, litellm_params, api_base, api_key, None, timeout, client)
         body = image_body(model, prompt, optional_params)
         return image_response(server.send("POST", "images/generations", json=body), server)
 
@@ -224,6 +220,7 @@ class OpenAICompatibleLLM(CustomLLM):
         model: str,
         prompt: str,
         optional_params: Mapping[str, Any],
+        litellm_params: Mapping[str, Any] | None = None,
         api_base: str | None = None,
         api_key: str | None = None,
         timeout: Any = None,
@@ -231,7 +228,7 @@ class OpenAICompatibleLLM(CustomLLM):
         **kwargs: Any,
     ) -> ImageResponse:
         """Generate images without blocking the event loop."""
-        server = _image_endpoint(model, api_base, api_key, timeout, client)
+        server = _called_endpoint(model, litellm_params, api_base, api_key, None, timeout, client)
         body = image_body(model, prompt, optional_params)
         return image_response(await server.asend("POST", "images/generations", json=body), server)
 
@@ -246,16 +243,20 @@ class OpenAICompatibleLLM(CustomLLM):
         return None
 
     def health_check(
-        self, api_base: str | None = None, api_key: str | None = None, timeout: float | None = None
+        self,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        custom_llm_provider: str | None = None,
     ) -> dict[str, Any]:
         """List the server's models (``GET /v1/models``), which bills nothing.
 
+        :param custom_llm_provider: the name it is checked under, for its variables.
         :returns: ``{"status": "ok", "models": [ids]}``.
         :raises LLMCtlError: the server is down, refuses the key, or is no OpenAI server.
         """
-        server = endpoint(
-            provider_from_environment(), api_base=api_base, api_key=api_key, timeout=timeout
-        )
+        provider = custom_llm_provider or PROVIDER_NAMES[0]
+        server = endpoint(provider, api_base=api_base, api_key=api_key, timeout=timeout)
         return {"status": "ok", "models": model_ids(server.send("GET", "models"), server)}
 
 
@@ -271,7 +272,7 @@ def _called_endpoint(
     timeout: Any,
     client: Any,
 ) -> Endpoint:
-    """Return the endpoint of a chat or embedding call, which knows the name it came by."""
+    """Return the endpoint of a call to the name it came by (``openai_compatible``, ...)."""
     provider = (litellm_params or {}).get("custom_llm_provider") or PROVIDER_NAMES[0]
     return endpoint(
         provider,
@@ -279,19 +280,6 @@ def _called_endpoint(
         api_base=api_base,
         api_key=api_key,
         headers=headers,
-        timeout=timeout,
-        client=client,
-    )
-
-
-def _image_endpoint(
-    model: str, api_base: str | None, api_key: str | None, timeout: Any, client: Any
-) -> Endpoint:
-    return endpoint(
-        provider_from_environment(),
-        model=model,
-        api_base=api_base,
-        api_key=api_key,
         timeout=timeout,
         client=client,
     )
