@@ -96,6 +96,10 @@ _PROBE_PARAMS: Final = (
     ("seed", 1),
     ("user", "llmctl-conformance"),
     ("temperature", 0.0),
+    # Harmless values of parameters that backends with many knobs still lack.
+    ("n", 1),
+    ("logit_bias", {}),
+    ("parallel_tool_calls", True),
 )
 _STREAM_ERROR_STATUS: Final = 429
 
