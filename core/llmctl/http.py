@@ -18,6 +18,8 @@ What every HTTP provider gets from it:
 - One pooled ``httpx`` client per base URL, reused across calls: one for sync calls, and one
   per event loop for async ones, closed when its loop shuts down. A caller's own
   ``client=httpx.Client(...)`` (or ``AsyncClient``) is used instead when the call passes one.
+  A stream read to its end marker gives its connection back to the pool; one closed early
+  closes its connection.
 - The call's timeout, api_key, api_base and headers, else the environment variables the
   plugin names, else its defaults. Nothing is retried: retries are the caller's policy.
 - Every failure as an :mod:`llmctl.exceptions` error that keeps the backend's own message:
@@ -26,17 +28,20 @@ What every HTTP provider gets from it:
   :class:`~llmctl.exceptions.BadGatewayError`.
 - Server-sent events (through ``httpx-sse``), NDJSON and plain chunked text read as they
   arrive. A stream that stops before its end marker raises; it never ends silently.
+
+The stream methods are generators holding a connection: a caller that may stop reading early
+(its own code raising mid-stream, say) closes them, ``with contextlib.closing(...)`` or
+``async with contextlib.aclosing(...)``, so that the connection is released at once, on the
+caller's task, rather than by the garbage collector, maybe after the event loop has ended.
 """
 
 from __future__ import annotations
 
-import asyncio
+import itertools
 import json
 import os
-import threading
-import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -52,20 +57,26 @@ from llmctl.exceptions import (
     Timeout,
     error_for_status,
 )
+from llmctl.http_pool import LIMITS, aclose_clients, close_clients, pool
 from llmctl.request import DEFAULT_TIMEOUT
 
-__all__ = ["LIMITS", "TRANSPORT_ERRORS", "Endpoint", "ServerSentEvent", "close_clients"]
+__all__ = [
+    "LIMITS",
+    "TRANSPORT_ERRORS",
+    "Endpoint",
+    "ServerSentEvent",
+    "aclose_clients",
+    "close_clients",
+]
 
 #: One event of a server-sent event stream: ``.event``, ``.data``, ``.id``, ``.retry``.
 ServerSentEvent = httpx_sse.ServerSentEvent
 
-#: Connection limits of the pooled clients: enough keep-alive connections for a proxy worker
-#: serving many concurrent calls to one backend, so none is reopened per call.
-LIMITS: Final = httpx.Limits(max_connections=512, max_keepalive_connections=128)
-
 #: How transport failures map to llmctl's errors, most specific first, and what each means.
 TRANSPORT_ERRORS: Final[tuple[tuple[type[Exception], type[LLMCtlError], str], ...]] = (
     (httpx_sse.SSEError, BadGatewayError, "answered without an event stream"),
+    (httpx.PoolTimeout, Timeout, "had no free pooled connection in time (all were busy)"),
+    (httpx.ConnectTimeout, Timeout, "did not accept the connection in time"),
     (httpx.TimeoutException, Timeout, "did not answer in time"),
     (httpx.ConnectError, APIConnectionError, "refused the connection or could not be reached"),
     (httpx.RemoteProtocolError, APIConnectionError, "broke the connection mid-answer"),
@@ -82,9 +93,15 @@ _CONTEXT_WINDOW_HINTS: Final = (
     "maximum context",
     "too many tokens",
     "prompt is too long",
+    "context size",  # llama.cpp's llama-server: "the request exceeds the available context size"
 )
 #: The most of a backend's error body quoted in a message.
 _QUOTE_LIMIT: Final = 500
+#: The most lines (or events) read after a stream's end marker, so that its connection goes
+#: back to the pool; a backend that sends more has the connection closed instead.
+_DRAIN_LIMIT: Final = 64
+#: What a streamed request accepts, per kind of stream (the call's own headers win).
+_ACCEPT_SSE: Final = "text/event-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,16 +212,21 @@ class Endpoint:
 
     def stream_sse(
         self, method: str, path: str, *, json: Any = None, done: str | None = "[DONE]"
-    ) -> Iterator[ServerSentEvent]:
+    ) -> Generator[ServerSentEvent, None, None]:
         """Yield the server-sent events of one request as they arrive.
+
+        The request says ``Accept: text/event-stream`` (unless the call's headers say
+        otherwise); an answer of another content type raises :class:`BadGatewayError`.
 
         :param done: the ``data`` that ends the stream (not yielded); a stream that ends
             without it raises :class:`BadGatewayError`. ``None``: the body's end is the end.
         """
         url = self.url(path)
-        with self._stream(method, url, json) as response:
-            for event in httpx_sse.EventSource(response).iter_sse():
+        with self._stream(method, url, json, accept=_ACCEPT_SSE) as response:
+            events = httpx_sse.EventSource(response).iter_sse()
+            for event in events:
                 if done is not None and event.data == done:
+                    _drain(events)
                     return
                 yield event
         if done is not None:
@@ -212,12 +234,16 @@ class Endpoint:
 
     async def astream_sse(
         self, method: str, path: str, *, json: Any = None, done: str | None = "[DONE]"
-    ) -> AsyncIterator[ServerSentEvent]:
+    ) -> AsyncGenerator[ServerSentEvent, None]:
         """Yield the server-sent events of one request as they arrive; see :meth:`stream_sse`."""
         url = self.url(path)
-        async with self._astream(method, url, json) as response:
-            async for event in httpx_sse.EventSource(response).aiter_sse():
+        async with (
+            self._astream(method, url, json, accept=_ACCEPT_SSE) as response,
+            _aclosing(httpx_sse.EventSource(response).aiter_sse()) as events,
+        ):
+            async for event in events:
                 if done is not None and event.data == done:
+                    await _adrain(events)
                     return
                 yield event
         if done is not None:
@@ -230,23 +256,33 @@ class Endpoint:
         *,
         json: Any = None,
         until: Callable[[Any], bool] | None = None,
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         """Yield each line of a newline-delimited JSON answer, decoded, as it arrives.
 
-        :param until: true for the last object (Ollama's ``done: true``), which is yielded;
-            a stream that ends before one raises :class:`BadGatewayError`. ``None``: the
-            body's end is the end.
+        Blank lines are skipped.
+
+        :param until: true for the last object (Ollama's ``done: true``), which is yielded
+            once the response is finished with; a stream that ends before one raises
+            :class:`BadGatewayError`. ``None``: the body's end is the end.
         :raises BadGatewayError: a line is not JSON.
         """
         url = self.url(path)
+        last: Any = _NOTHING
         with self._stream(method, url, json) as response:
-            for line in response.iter_lines():
+            lines = response.iter_lines()
+            for line in lines:
                 if line.strip():
                     item = self._decode(method, url, line, "a line of its stream")
-                    yield item
                     if until is not None and until(item):
-                        return
-        if until is not None:
+                        _drain(lines)
+                        last = item
+                        break
+                    yield item
+        # the last object goes out after the response is closed: a caller that stops there
+        # leaves the connection in the pool, not half-read
+        if last is not _NOTHING:
+            yield last
+        elif until is not None:
             raise self._cut_short(method, url, "before its last object")
 
     async def astream_ndjson(
@@ -256,32 +292,51 @@ class Endpoint:
         *,
         json: Any = None,
         until: Callable[[Any], bool] | None = None,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Yield each decoded line of an NDJSON answer; see :meth:`stream_ndjson`."""
         url = self.url(path)
-        async with self._astream(method, url, json) as response:
-            async for line in response.aiter_lines():
+        last: Any = _NOTHING
+        async with (
+            self._astream(method, url, json) as response,
+            _aclosing(response.aiter_lines()) as lines,
+        ):
+            async for line in lines:
                 if line.strip():
                     item = self._decode(method, url, line, "a line of its stream")
-                    yield item
                     if until is not None and until(item):
-                        return
-        if until is not None:
+                        await _adrain(lines)
+                        last = item
+                        break
+                    yield item
+        if last is not _NOTHING:
+            yield last
+        elif until is not None:
             raise self._cut_short(method, url, "before its last object")
 
-    def stream_text(self, method: str, path: str, *, json: Any = None) -> Iterator[str]:
-        """Yield the text of a chunked answer as it arrives (the body's end is the end)."""
+    def stream_text(
+        self, method: str, path: str, *, json: Any = None
+    ) -> Generator[str, None, None]:
+        """Yield the text of a chunked answer as it arrives (the body's end is the end).
+
+        The text is decoded as the response's charset says (UTF-8 when it says none); a
+        character split between two chunks comes out whole.
+        """
         url = self.url(path)
         with self._stream(method, url, json) as response:
             for text in response.iter_text():
                 if text:
                     yield text
 
-    async def astream_text(self, method: str, path: str, *, json: Any = None) -> AsyncIterator[str]:
+    async def astream_text(
+        self, method: str, path: str, *, json: Any = None
+    ) -> AsyncGenerator[str, None]:
         """Yield the text of a chunked answer as it arrives; see :meth:`stream_text`."""
         url = self.url(path)
-        async with self._astream(method, url, json) as response:
-            async for text in response.aiter_text():
+        async with (
+            self._astream(method, url, json) as response,
+            _aclosing(response.aiter_text()) as texts,
+        ):
+            async for text in texts:
                 if text:
                     yield text
 
@@ -297,31 +352,40 @@ class Endpoint:
         The message keeps what the backend said (OpenAI's ``error.message``, Ollama's
         ``error``, TorchServe's ``message``, FastAPI's ``detail``, else the text). A 400 about
         the context length is a :class:`ContextWindowExceededError`; a ``Retry-After`` header
-        is kept as the error's ``retry_after``.
+        is kept as the error's ``retry_after``. A redirect (3xx, which is not followed) is a
+        :class:`BadGatewayError` naming where it leads.
         """
         said = _backend_message(response)
-        request = response.request
-        message = (
-            f"{self.provider} answered HTTP {response.status_code} to {request.method} "
-            f"{request.url}: {said}"
-        )
+        status = response.status_code
+        try:
+            request: httpx.Request | None = response.request
+        except RuntimeError:  # a response built by hand, not received
+            request = None
+        to = f" to {request.method} {request.url}" if request is not None else ""
+        message = f"{self.provider} answered HTTP {status}{to}: {said}"
         error: LLMCtlError
         lowered = said.lower()
-        if response.status_code == 400 and any(hint in lowered for hint in _CONTEXT_WINDOW_HINTS):
+        if response.is_redirect:
+            location = response.headers.get("location", "")
+            error = BadGatewayError(
+                f"{message}; it redirects to {location}, which is not followed: set api_base "
+                "to the address it names",
+                llm_provider=self.provider,
+                model=self.model,
+            )
+        elif status == 400 and any(hint in lowered for hint in _CONTEXT_WINDOW_HINTS):
             error = ContextWindowExceededError(
                 message, llm_provider=self.provider, model=self.model
             )
         else:
-            error = error_for_status(
-                response.status_code, message, llm_provider=self.provider, model=self.model
-            )
-        retry_after = response.headers.get("retry-after", "")
+            error = error_for_status(status, message, llm_provider=self.provider, model=self.model)
+        retry_after = response.headers.get("retry-after", "").strip()
         if retry_after.isdigit():
             error.retry_after = int(retry_after)
         return error
 
     def _answer(self, method: str, url: str, response: httpx.Response) -> Any:
-        if response.is_error:
+        if _failed(response):
             raise self.error(response)
         return self._decode(method, url, response.content, "its answer")
 
@@ -329,7 +393,9 @@ class Endpoint:
         try:
             return json.loads(text)
         except ValueError:
-            quoted = _quote(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+            if isinstance(text, bytes):
+                text = text.decode("utf-8", "replace")
+            quoted = _quote(text) if text.strip() else "(an empty body)"
             where = f" to {method} {url}" if url else ""
             raise BadGatewayError(
                 f"{self.provider} sent {what}{where} that is not JSON: {quoted}",
@@ -349,10 +415,12 @@ class Endpoint:
         """Raise transport failures inside the block as llmctl errors (:data:`TRANSPORT_ERRORS`)."""
         try:
             yield
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
             for source, target, meaning in TRANSPORT_ERRORS:
                 if isinstance(exc, source):
                     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    if target is Timeout:
+                        detail += f"; timeout {_seconds(self.timeout)}: pass a larger timeout"
                     raise target(
                         f"{self.provider} at {self.base_url} {meaning} ({method} {url}; {detail})",
                         llm_provider=self.provider,
@@ -360,27 +428,38 @@ class Endpoint:
                     ) from exc
             raise
 
+    def _headers(self, accept: str | None) -> Mapping[str, str] | httpx.Headers:
+        if accept is None:
+            return self.headers
+        headers = httpx.Headers({"Accept": accept})
+        headers.update(self.headers)  # case-insensitive: the call's own Accept wins
+        return headers
+
     @contextmanager
-    def _stream(self, method: str, url: str, json: Any) -> Iterator[httpx.Response]:
+    def _stream(
+        self, method: str, url: str, json: Any, *, accept: str | None = None
+    ) -> Iterator[httpx.Response]:
         with (
             self._mapped(method, url),
             self._sync_client().stream(
-                method, url, json=json, headers=self.headers, timeout=self.timeout
+                method, url, json=json, headers=self._headers(accept), timeout=self.timeout
             ) as response,
         ):
-            if response.is_error:
+            if _failed(response):
                 response.read()
                 raise self.error(response)
             yield response
 
     @asynccontextmanager
-    async def _astream(self, method: str, url: str, json: Any) -> AsyncIterator[httpx.Response]:
+    async def _astream(
+        self, method: str, url: str, json: Any, *, accept: str | None = None
+    ) -> AsyncIterator[httpx.Response]:
         client = await self._async_client()
         with self._mapped(method, url):
             async with client.stream(
-                method, url, json=json, headers=self.headers, timeout=self.timeout
+                method, url, json=json, headers=self._headers(accept), timeout=self.timeout
             ) as response:
-                if response.is_error:
+                if _failed(response):
                     await response.aread()
                     raise self.error(response)
                 yield response
@@ -390,84 +469,54 @@ class Endpoint:
     def _sync_client(self) -> httpx.Client:
         if isinstance(self.client, httpx.Client):
             return self.client
-        return _pool.sync_client(self.base_url)
+        return pool.sync_client(self.base_url)
 
     async def _async_client(self) -> httpx.AsyncClient:
         if isinstance(self.client, httpx.AsyncClient):
             return self.client
-        return await _pool.async_client(self.base_url)
+        return await pool.async_client(self.base_url)
 
 
-class _ClientPool:
-    """The pooled clients: one sync client per base URL, one async client per (loop, URL).
+#: Marks "no last object yet" in the NDJSON streams (``None`` is a JSON value).
+_NOTHING: Final = object()
 
-    An async client belongs to the event loop that made it (its connections do), so each loop
-    has its own; they are closed when the loop shuts its async generators down, as
-    ``asyncio.run`` and uvicorn do on exit.
+
+def _failed(response: httpx.Response) -> bool:
+    """Whether a response is an error, or a redirect (which the pool's clients do not follow)."""
+    return response.is_error or response.is_redirect
+
+
+def _drain(rest: Iterator[Any]) -> None:
+    """Read what follows a stream's end marker (normally just the body's end).
+
+    A response read to its end gives its connection back to the pool; one closed half-read
+    closes it, and the next call pays for a new connection (a TLS handshake, remotely).
     """
-
-    def __init__(self) -> None:
-        self._sync: dict[str, httpx.Client] = {}
-        self._lock = threading.Lock()
-        self._async: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]
-        ] = weakref.WeakKeyDictionary()
-        #: Per loop, the async generator whose ``finally`` closes that loop's clients.
-        self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncIterator[None]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def sync_client(self, base_url: str) -> httpx.Client:
-        client = self._sync.get(base_url)
-        if client is None:
-            with self._lock:
-                client = self._sync.get(base_url)
-                if client is None:
-                    client = self._sync[base_url] = httpx.Client(limits=LIMITS)
-        return client
-
-    async def async_client(self, base_url: str) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        clients = self._async.get(loop)
-        if clients is None:
-            clients = self._async[loop] = {}
-            closer = self._closers[loop] = _close_at_shutdown(clients)
-            await anext(closer)
-        client = clients.get(base_url)
-        if client is None:
-            client = clients[base_url] = httpx.AsyncClient(limits=LIMITS)
-        return client
-
-    def close(self) -> None:
-        """Close the sync clients and forget every client (async ones close with their loop)."""
-        with self._lock:
-            clients, self._sync = self._sync, {}
-        for client in clients.values():
-            client.close()
-        self._async.clear()
-        self._closers.clear()
-
-
-async def _close_at_shutdown(clients: dict[str, httpx.AsyncClient]) -> AsyncIterator[None]:
-    """Wait, suspended, until the loop shuts down its async generators; then close ``clients``."""
     try:
-        yield
+        for _ in itertools.islice(rest, _DRAIN_LIMIT):
+            pass
+    except httpx.HTTPError:
+        pass  # the answer is complete; a broken tail costs the connection only
+
+
+async def _adrain(rest: AsyncIterator[Any]) -> None:
+    """Read what follows a stream's end marker; see :func:`_drain`."""
+    try:
+        for _ in range(_DRAIN_LIMIT):
+            await anext(rest)
+    except (StopAsyncIteration, httpx.HTTPError):
+        pass
+
+
+@asynccontextmanager
+async def _aclosing(iterator: AsyncIterator[Any]) -> AsyncIterator[AsyncIterator[Any]]:
+    """Close an async generator on exit, not when the garbage collector finds it."""
+    try:
+        yield iterator
     finally:
-        for client in list(clients.values()):
-            await client.aclose()
-        clients.clear()
-
-
-_pool: Final = _ClientPool()
-
-
-def close_clients() -> None:
-    """Close the pooled sync clients now (async clients close when their event loop ends).
-
-    Call it where a long-lived process changes backends, or in tests; the next call opens a
-    fresh client.
-    """
-    _pool.close()
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _timeout(value: Any, provider: str) -> float | httpx.Timeout:
@@ -475,13 +524,26 @@ def _timeout(value: Any, provider: str) -> float | httpx.Timeout:
         return DEFAULT_TIMEOUT
     if isinstance(value, httpx.Timeout):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return float(value)
+    seconds: Any = value
+    if isinstance(value, str):  # LiteLLM types timeout as float | str | httpx.Timeout
+        with suppress(ValueError):
+            seconds = float(value)
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+        return float(seconds)
     raise BadRequestError(
         f"timeout must be a positive number of seconds or an httpx.Timeout, got {value!r}",
         llm_provider=provider,
         param="timeout",
     )
+
+
+def _seconds(timeout: float | httpx.Timeout) -> str:
+    if isinstance(timeout, httpx.Timeout):
+        parts = timeout.as_dict()
+        return ", ".join(
+            f"{name} {_seconds(value) if value else 'none'}" for name, value in parts.items()
+        )
+    return f"{timeout:g} s"
 
 
 def _backend_message(response: httpx.Response) -> str:

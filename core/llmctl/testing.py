@@ -89,7 +89,7 @@ _EMBEDDINGS: Final = frozenset({"embedding", "aembedding"})
 _EMBEDDING_INPUT: Final = ("The quick brown fox", "jumps over the lazy dog")
 _IMAGE_PROMPT: Final = "a red square on a white background"
 # OpenAI parameters the unsupported-parameter check may send, each with a harmless value.
-_PROBE_PARAMS: Final = (
+_PROBE_PARAMS: Final[tuple[tuple[str, Any], ...]] = (
     ("presence_penalty", 0.0),
     ("frequency_penalty", 0.0),
     ("top_p", 1.0),
