@@ -1,10 +1,14 @@
 """Stop a handler's work when its time is up or its client has gone.
 
-One :class:`CallGuard` per request. A timer bounds each wait (the answer, or the next chunk of
-a stream). A wait still running after :data:`WATCH_AFTER` seconds also starts a task watching
-for the client's disconnect: most answers come sooner, and so cost one timer, not a task.
+One :class:`CallGuard` per request. A deadline bounds each wait (the answer, or the next chunk
+of a stream). A wait still running after :data:`WATCH_AFTER` seconds also starts a task
+watching for the client's disconnect: most answers come sooner, and so cost no task.
 Either the deadline or the disconnect cancels the request's task; the guard turns that
 cancellation into the error to answer.
+
+One timer serves every wait of a request: starting a wait only moves the deadline, and the
+timer, when it fires early, re-arms itself for the deadline then current. A stream's chunk
+thus costs a clock read, not a timer and a coroutine (#5).
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ WATCH_AFTER: Final = 0.05
 class CallGuard:
     """Cancel the current task on a deadline or on the client's disconnect.
 
-    Use :meth:`wait` around each await that runs handler code, and :meth:`close` when the
-    request is answered.
+    Use :meth:`wait` around an await that runs handler code, or :meth:`begin`, the await,
+    :meth:`failure` on ``CancelledError`` and :meth:`end` where a coroutine per wait costs
+    too much (a stream's chunks); call :meth:`close` when the request is answered.
 
     :param receive: the request's ASGI ``receive``, its body already read.
     :param model: the public model name, for the timeout's message.
@@ -38,8 +43,11 @@ class CallGuard:
         "_deadline",
         "_loop",
         "_receive",
+        "_since",
         "_task",
+        "_timeout",
         "_timer",
+        "_waiting",
         "_watcher",
         "disconnected",
         "expired",
@@ -54,7 +62,10 @@ class CallGuard:
         self._receive = receive
         self._timer: asyncio.TimerHandle | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._waiting = False
+        self._since = 0.0
         self._deadline = 0.0
+        self._timeout = 0.0
         self.model = model
         self.expired = False
         self.disconnected = False
@@ -65,48 +76,76 @@ class CallGuard:
         :raises Timeout: (504) the deadline passed first.
         :raises ClientDisconnected: the client went away first.
         """
-        loop = self._loop
-        self._deadline = loop.time() + timeout
-        if self._watcher is None:
-            self._timer = loop.call_later(min(timeout, WATCH_AFTER), self._tick)
-        else:
-            self._timer = loop.call_at(self._deadline, self._expire)
+        self.begin(timeout)
         try:
             return await awaitable
         except asyncio.CancelledError:
-            if not (self.expired or self.disconnected):
+            error = self.failure()
+            if error is None:
                 raise  # the server is shutting down: not ours to swallow
-            if sys.version_info >= (3, 11):
-                self._task.uncancel()
-            if self.disconnected:
-                raise ClientDisconnected() from None
-            raise Timeout(
-                f"the model {self.model!r} did not answer within {timeout:g} s; raise "
-                "litellm_params.timeout (or stream_timeout) in config.yaml if it needs longer",
-                status_code=504,
-                code="timeout",
-            ) from None
+            raise error from None
         finally:
-            self._timer.cancel()
-            self.expired = False
+            self.end()
+
+    def begin(self, timeout: float) -> None:
+        """Start a wait of at most ``timeout`` seconds."""
+        now = self._loop.time()
+        self._since = now
+        self._deadline = now + timeout
+        self._timeout = timeout
+        self._waiting = True
+        if self._timer is None:
+            first = self._deadline if self._watcher is not None else now + WATCH_AFTER
+            self._timer = self._loop.call_at(min(first, self._deadline), self._tick)
+
+    def end(self) -> None:
+        """End the wait :meth:`begin` started; the timer stays armed for the next one."""
+        self._waiting = False
+        self.expired = False
+
+    def failure(self) -> Exception | None:
+        """Return what to raise for a ``CancelledError`` caught during a wait.
+
+        :returns: :class:`ClientDisconnected` or a :class:`~llmctl.exceptions.Timeout` when
+            the guard cancelled the task (which it then uncancels); None when it did not.
+        """
+        if not (self.expired or self.disconnected):
+            return None
+        if sys.version_info >= (3, 11):
+            self._task.uncancel()
+        if self.disconnected:
+            return ClientDisconnected()
+        return Timeout(
+            f"the model {self.model!r} did not answer within {self._timeout:g} s; raise "
+            "litellm_params.timeout (or stream_timeout) in config.yaml if it needs longer",
+            status_code=504,
+            code="timeout",
+        )
 
     def close(self) -> None:
-        """Stop watching the client."""
+        """Stop the timer and stop watching the client."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._watcher is not None:
             self._watcher.cancel()
 
     def _tick(self) -> None:
-        # The wait is taking a while: from now on, notice a client that leaves.
+        self._timer = None
+        if not self._waiting:
+            return  # between waits (a stream sending): the next wait re-arms
+        now = self._loop.time()
+        if now >= self._deadline:
+            self.expired = True
+            self._task.cancel()
+            return
         if self._watcher is None:
+            if now < self._since + WATCH_AFTER:
+                self._timer = self._loop.call_at(self._since + WATCH_AFTER, self._tick)
+                return
+            # The wait is taking a while: from now on, notice a client that leaves.
             self._watcher = self._loop.create_task(self._watch())
-        if self._loop.time() >= self._deadline:
-            self._expire()
-        else:
-            self._timer = self._loop.call_at(self._deadline, self._expire)
-
-    def _expire(self) -> None:
-        self.expired = True
-        self._task.cancel()
+        self._timer = self._loop.call_at(self._deadline, self._tick)
 
     async def _watch(self) -> None:
         while (await self._receive())["type"] != "http.disconnect":

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
+from time import perf_counter
 from typing import Any, Final
 
 from pydantic import BaseModel
@@ -21,10 +22,18 @@ from starlette.types import Receive, Scope, Send
 from llmctl.exceptions import LLMCtlError, from_handler_exception
 from llmctl.proxy.errors import ClientDisconnected
 from llmctl.proxy.guard import CallGuard
+from llmctl.proxy.tracing import SERVER_SEND
 
-__all__ = ["DONE", "EventStream", "encode", "encode_without_usage"]
+__all__ = ["DONE", "TURN", "EventStream", "encode", "encode_without_usage"]
 
 _logger = logging.getLogger("llmctl.proxy")
+
+#: Seconds a stream may keep the event loop before it lets other requests run. A handler
+#: with its next chunks at hand (a buffered backend read, a prebuilt answer) would otherwise
+#: send its whole stream in one go while every other request waits: at 64 connections that
+#: made llmctl's p99 latency 5x to 10x the ceiling's (#5). Yielding after every event instead
+#: costs about 2 us each.
+TURN: Final = 0.0001
 
 #: The event that ends every stream.
 DONE: Final = b"data: [DONE]\n\n"
@@ -84,6 +93,7 @@ class EventStream(Response):
         guard = self._guard
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            send = scope.get(SERVER_SEND, send)  # the middleware only look at the start
             await send({"type": "http.response.body", "body": self._first, "more_body": True})
             await self._send_rest(send)
         except (ClientDisconnected, OSError):
@@ -99,15 +109,28 @@ class EventStream(Response):
 
     async def _send_rest(self, send: Send) -> None:
         rest, convert, guard, timeout = self._rest, self._convert, self._guard, self._timeout
+        turn = perf_counter()
         try:
             while True:
+                # guard.wait() inlined: a coroutine per chunk is measurable (#5).
+                guard.begin(timeout)
                 try:
-                    chunk = await guard.wait(anext(rest), timeout)
+                    chunk = await anext(rest)
                 except StopAsyncIteration:
                     break
+                except asyncio.CancelledError:
+                    failure = guard.failure()
+                    if failure is None:
+                        raise  # the server is shutting down
+                    raise failure from None
+                finally:
+                    guard.end()
                 await send(
                     {"type": "http.response.body", "body": convert(chunk), "more_body": True}
                 )
+                if perf_counter() - turn > TURN:
+                    await asyncio.sleep(0)  # let the other requests have a turn
+                    turn = perf_counter()
         except ClientDisconnected:
             raise
         except Exception as exc:

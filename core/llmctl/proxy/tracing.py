@@ -16,10 +16,15 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestIdFilter", "RequestIds", "request_id"]
+__all__ = ["SERVER_SEND", "RequestIdFilter", "RequestIds", "request_id"]
 
 #: The current request's id ("-" outside a request).
 request_id: Final = contextvars.ContextVar("llmctl_request_id", default="-")
+
+#: The scope key holding the server's own ``send``. Once a response's start has gone through
+#: every middleware (which only look at the start), its body may go straight to the server:
+#: a stream then skips four wrappers per event (#5).
+SERVER_SEND: Final = "llmctl.server_send"
 
 _HEADER: Final = b"x-request-id"
 _access = logging.getLogger("llmctl.access")
@@ -54,6 +59,7 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         rid = _client_id(scope) or f"{self._prefix}{next(self._counter)}"
+        scope[SERVER_SEND] = send
         token = request_id.set(rid)
         header = (_HEADER, rid.encode())
         status = 0
