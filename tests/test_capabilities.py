@@ -123,3 +123,23 @@ def test_health_check_learns_the_name_it_was_checked_under(register: Register) -
     register(first=handler, second=handler)
     assert check_provider("first").answer == "checked as first"
     assert check_provider("second").answer == "checked as second"
+
+
+class Described(llmctl.CustomLLM):
+    def completion(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def health_check(self, litellm_params: dict[str, Any]) -> str:
+        if "health_path" not in litellm_params:
+            raise llmctl.UnsupportedOperationError("no health_path in the model's config")
+        return f"asked {litellm_params['health_path']}"
+
+
+def test_health_check_gets_the_model_config_and_may_decline(register: Register) -> None:
+    register(described=Described())
+    asked = check_provider("described", litellm_params={"health_path": "/healthz"})
+    assert (asked.status, asked.answer) == ("ok", "asked /healthz")
+    declined = check_provider("described")
+    assert (declined.status, declined.error) == (
+        "unchecked",
+        "no health_path in the model's config",
+    )

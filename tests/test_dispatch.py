@@ -186,6 +186,7 @@ def test_openai_and_unknown_params_reach_optional_params_and_call_args_do_not(
     assert kwargs["headers"] == {"X-A": "1"}
     assert kwargs["litellm_params"]["metadata"] == {"a": 1}
     assert kwargs["litellm_params"]["custom_llm_provider"] == "probe"
+    assert kwargs["litellm_params"]["drop_params"] is None
 
 
 def test_stream_methods_find_stream_in_optional_params(recorder: Recorder) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from llmctl.exceptions import LLMCtlError
+from llmctl.exceptions import LLMCtlError, UnsupportedOperationError
 from llmctl.handler import implements
 from llmctl.registry import registry
 
@@ -47,11 +47,21 @@ class HealthReport:
 
 
 async def acheck_provider(
-    name: str, *, timeout: float = 10.0, api_base: str | None = None, api_key: str | None = None
+    name: str,
+    *,
+    timeout: float = 10.0,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    litellm_params: Mapping[str, Any] | None = None,
 ) -> HealthReport:
     """Load the provider called ``name`` and run its health check within ``timeout`` seconds.
 
-    A sync check runs in a worker thread, so it never blocks the event loop.
+    A sync check runs in a worker thread, so it never blocks the event loop. A check that
+    raises :class:`~llmctl.exceptions.UnsupportedOperationError` (it cannot check this
+    backend) is reported ``unchecked``.
+
+    :param litellm_params: the model's config (its ``litellm_params`` in config.yaml), for a
+        check that needs more than an address (a declared health endpoint, say).
     """
     import asyncio
 
@@ -69,6 +79,7 @@ async def acheck_provider(
         "api_key": api_key,
         "timeout": timeout,
         "custom_llm_provider": name,
+        "litellm_params": dict(litellm_params or {}),
     }
 
     async def ask() -> Any:
@@ -81,6 +92,8 @@ async def acheck_provider(
     except asyncio.TimeoutError:
         elapsed = time.perf_counter() - start
         return HealthReport(name, "failed", elapsed, error=f"no answer within {timeout:g} s")
+    except UnsupportedOperationError as exc:
+        return HealthReport(name, "unchecked", error=exc.message)
     except Exception as exc:
         elapsed = time.perf_counter() - start
         problem = f"{type(exc).__name__}: {exc}".replace("\n", " ")

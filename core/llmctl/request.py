@@ -297,6 +297,7 @@ class CallRequest:
             "metadata": args.get("metadata") or {},
             "model_info": args.get("model_info"),
             "litellm_call_id": args.get("litellm_call_id"),
+            "drop_params": args.get("drop_params"),
             "acompletion": self.is_async,
             "stream": self.stream,
         }

@@ -61,6 +61,7 @@ from llmctl.exceptions import (
 )
 from llmctl.health import check_provider
 from llmctl.registry import Provider, registry
+from llmctl.request import CALL_ARGUMENTS
 from llmctl.types.responses import (
     EmbeddingResponse,
     ImageResponse,
@@ -216,15 +217,19 @@ class ProviderConformance:
     def test_health_check(self) -> None:
         """``health_check``, where implemented, answers as ``llmctl providers check`` runs it."""
         name = self._provider().name
-        timeout = self.call_kwargs.get("timeout")
+        kwargs = self.call_kwargs
+        timeout = kwargs.get("timeout")
+        # As the proxy runs it: the keys a config entry adds to a call are its litellm_params.
+        extras = {k: v for k, v in kwargs.items() if k not in CALL_ARGUMENTS}
         report = check_provider(
             name,
             timeout=float(timeout) if isinstance(timeout, (int, float)) else 10.0,
-            api_base=self.call_kwargs.get("api_base"),
-            api_key=self.call_kwargs.get("api_key"),
+            api_base=kwargs.get("api_base"),
+            api_key=kwargs.get("api_key"),
+            litellm_params={**extras, **(kwargs.get("litellm_params") or {})},
         )
         if report.status == "unchecked":
-            pytest.skip("the provider implements no health_check")
+            pytest.skip(f"the health check did not run: {report.error}")
         require(
             report.status == "ok",
             f"health_check() {report.status}: {report.error}",
