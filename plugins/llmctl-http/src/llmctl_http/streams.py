@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from contextlib import aclosing, closing
-from typing import Any, cast
+from typing import Any
 
 from llmctl import Choices, GenericStreamingChunk, Message, ModelResponse, Usage
 from llmctl.exceptions import BadGatewayError
@@ -77,24 +77,19 @@ class StreamState:
         """Send the request; yield text pieces, decoded lines or events as they arrive."""
         endpoint, framing = self.endpoint, self.spec.framing
         if framing == "text":
-            items: Iterator[Any] = endpoint.stream_text(method, path, json=body)
-        elif framing == "ndjson":
-            items = endpoint.stream_ndjson(method, path, json=body)
-        else:
-            items = endpoint.stream_sse(method, path, json=body, done=self._sse_done())
-        # Endpoint's streams are generators (typed as iterators): closing one ends its request.
-        return cast(Generator[Any, None, None], items)
+            return endpoint.stream_text(method, path, json=body)
+        if framing == "ndjson":
+            return endpoint.stream_ndjson(method, path, json=body)
+        return endpoint.stream_sse(method, path, json=body, done=self._sse_done())
 
     def aitems(self, method: str, path: str, body: Any) -> AsyncGenerator[Any, None]:
         """Send the request without blocking; see :meth:`items`."""
         endpoint, framing = self.endpoint, self.spec.framing
         if framing == "text":
-            items: AsyncIterator[Any] = endpoint.astream_text(method, path, json=body)
-        elif framing == "ndjson":
-            items = endpoint.astream_ndjson(method, path, json=body)
-        else:
-            items = endpoint.astream_sse(method, path, json=body, done=self._sse_done())
-        return cast(AsyncGenerator[Any, None], items)
+            return endpoint.astream_text(method, path, json=body)
+        if framing == "ndjson":
+            return endpoint.astream_ndjson(method, path, json=body)
+        return endpoint.astream_sse(method, path, json=body, done=self._sse_done())
 
     def take(self, item: Any) -> list[GenericStreamingChunk]:
         """Return the chunks of one item of :meth:`items`."""

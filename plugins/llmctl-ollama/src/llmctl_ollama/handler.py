@@ -14,9 +14,9 @@ llmctl's errors with Ollama's own message kept.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import aclosing, closing
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from llmctl import CustomLLM, EmbeddingResponse, GenericStreamingChunk, ModelResponse
 from llmctl.exceptions import BadGatewayError
@@ -109,10 +109,7 @@ class OllamaLLM(CustomLLM):
         stream = ChatStream(server)
         # aclosing: a line that raises (Ollama's {"error": ...}) must close the response here,
         # in this task; left to the garbage collector, httpx would close it in another.
-        lines = cast(
-            "AsyncGenerator[Any, None]",
-            server.astream_ndjson("POST", CHAT_PATH, json=body, until=is_done),
-        )
+        lines = server.astream_ndjson("POST", CHAT_PATH, json=body, until=is_done)
         async with aclosing(lines):
             async for line in lines:
                 for chunk in stream.chunks(line):
@@ -174,7 +171,8 @@ class OllamaLLM(CustomLLM):
         if not isinstance(models, list):
             raise BadGatewayError(
                 f"{server.url(TAGS_PATH)} answered without a 'models' list, so it is not an "
-                f"Ollama server: {answer!r:.200}",
+                f"Ollama server: {answer!r:.200}; point api_base (or OLLAMA_API_BASE) at "
+                "Ollama's root, such as http://localhost:11434",
                 llm_provider=server.provider,
             )
         names = [m.get("name") or m.get("model") for m in models if isinstance(m, Mapping)]
@@ -204,10 +202,7 @@ def _chat_body(
 def _stream(server: Endpoint, body: Mapping[str, Any]) -> Iterator[GenericStreamingChunk]:
     stream = ChatStream(server)
     # closing: a line that raises gives the connection back at once, not when collected.
-    lines = cast(
-        "Generator[Any, None, None]",
-        server.stream_ndjson("POST", CHAT_PATH, json=body, until=is_done),
-    )
+    lines = server.stream_ndjson("POST", CHAT_PATH, json=body, until=is_done)
     with closing(lines):
         for line in lines:
             yield from stream.chunks(line)

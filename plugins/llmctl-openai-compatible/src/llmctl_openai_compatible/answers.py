@@ -17,7 +17,7 @@ from llmctl.http import Endpoint
 
 __all__ = ["embedding_response", "image_response", "model_ids", "model_response"]
 
-R = TypeVar("R", ModelResponse, EmbeddingResponse, ImageResponse)
+_R = TypeVar("_R", ModelResponse, EmbeddingResponse, ImageResponse)
 
 
 def model_response(data: Any, endpoint: Endpoint) -> ModelResponse:
@@ -43,7 +43,7 @@ def model_ids(data: Any, endpoint: Endpoint) -> list[str]:
     return [str(m["id"]) for m in models if isinstance(m, dict) and "id" in m]
 
 
-def _validate(data: Any, key: str, cls: type[R], endpoint: Endpoint, path: str) -> R:
+def _validate(data: Any, key: str, cls: type[_R], endpoint: Endpoint, path: str) -> _R:
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise _not_an_answer(endpoint, "POST", path, f"a {key!r} list", repr(data))
     if "usage" in data and data["usage"] is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from contextlib import aclosing, closing
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from llmctl import (
     CustomLLM,
@@ -25,7 +25,7 @@ from llmctl import (
     ImageResponse,
     ModelResponse,
 )
-from llmctl.http import Endpoint, ServerSentEvent
+from llmctl.http import Endpoint
 
 from llmctl_openai_compatible.answers import (
     embedding_response,
@@ -43,10 +43,6 @@ from llmctl_openai_compatible.stream import stream_chunks
 __all__ = ["OpenAICompatibleLLM"]
 
 _CHAT: Final = "chat/completions"
-
-# What Endpoint.stream_sse and astream_sse return: generators, which can be closed.
-_Events = Generator[ServerSentEvent, None, None]
-_AsyncEvents = AsyncGenerator[ServerSentEvent, None]
 
 
 class OpenAICompatibleLLM(CustomLLM):
@@ -288,7 +284,7 @@ def _called_endpoint(
 def _chunks(server: Endpoint, body: dict[str, Any]) -> Generator[GenericStreamingChunk, None, None]:
     parse = server.parse_json
     # Closed explicitly: an error event raised here must not leave the connection open.
-    with closing(cast(_Events, server.stream_sse("POST", _CHAT, json=body))) as events:
+    with closing(server.stream_sse("POST", _CHAT, json=body)) as events:
         for event in events:
             if event.data:
                 yield from stream_chunks(parse(event.data), server)
@@ -300,7 +296,7 @@ async def _achunks(
     parse = server.parse_json
     # Closed explicitly, on this task: left to the garbage collector, the stream would be
     # closed later, maybe after its event loop has ended.
-    async with aclosing(cast(_AsyncEvents, server.astream_sse("POST", _CHAT, json=body))) as events:
+    async with aclosing(server.astream_sse("POST", _CHAT, json=body)) as events:
         async for event in events:
             if event.data:
                 for chunk in stream_chunks(parse(event.data), server):

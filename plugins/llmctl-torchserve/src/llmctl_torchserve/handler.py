@@ -49,9 +49,6 @@ _KEY_HINT: Final = (
     "or start TorchServe with --disable-token-auth"
 )
 
-# What Endpoint.stream_text and astream_text return: generators, which can be closed.
-_Texts = Generator[str, None, None]
-_AsyncTexts = AsyncGenerator[str, None]
 _Chunks = Generator[GenericStreamingChunk, None, None]
 _AsyncChunks = AsyncGenerator[GenericStreamingChunk, None]
 
@@ -234,7 +231,7 @@ def _chunks(call: _Call) -> _Chunks:
     # Closed explicitly: a consumer that stops early must not leave the connection open.
     with (
         _token_errors(call.server),
-        closing(cast(_Texts, call.server.stream_text("POST", call.path, json=call.body))) as texts,
+        closing(call.server.stream_text("POST", call.path, json=call.body)) as texts,
     ):
         for text in texts:
             for piece in reader.feed(text):
@@ -248,7 +245,7 @@ async def _achunks(call: _Call) -> _AsyncChunks:
     # Closed explicitly, on this task: left to the garbage collector, the stream would be
     # closed later, maybe after its event loop has ended.
     with _token_errors(call.server):
-        texts = cast(_AsyncTexts, call.server.astream_text("POST", call.path, json=call.body))
+        texts = call.server.astream_text("POST", call.path, json=call.body)
         async with aclosing(texts):
             async for text in texts:
                 for piece in reader.feed(text):

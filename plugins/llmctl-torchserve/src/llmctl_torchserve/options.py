@@ -63,6 +63,7 @@ DEFAULT_PARAM_NAMES: Final[Mapping[str, str | None]] = MappingProxyType(
     }
 )
 
+#: How the pieces of a streamed body are read (the values of :data:`STREAM_FORMAT`).
 StreamFormat = Literal["text", "json"]
 
 
