@@ -54,10 +54,15 @@ def bench(session: nox.Session) -> None:
 
     The core benchmark times calls and streams; the plugins benchmark times dispatch with 1
     and 50 installed plugins and the CLI's start-up against ``litellm --help``; the proxy
-    benchmark loads ``llmctl serve``, LiteLLM's proxy and a bare Starlette app with wrk.
+    benchmark loads ``llmctl serve``, LiteLLM's proxy and a bare Starlette app with wrk; the
+    backends benchmark times the ``openai_compatible`` plugin against a raw httpx call to the
+    same fake server.
     """
     # LiteLLM only ever enters this venv, pinned (benchmarks/requirements.txt).
     session.install("-e", ".[proxy]", "-r", "benchmarks/requirements.txt")
+    # After llmctl, so that the plugin's `llmctl>=0.2` is this repository's llmctl.
+    session.install("-e", "plugins/llmctl-openai-compatible")
     session.run("python", "-m", "benchmarks.core.run", *session.posargs)
     session.run("python", "-m", "benchmarks.plugins.run", *session.posargs)
     session.run("python", "-m", "benchmarks.proxy.run", *session.posargs)
+    session.run("python", "-m", "benchmarks.backends.run", *session.posargs)
