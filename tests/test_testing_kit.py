@@ -188,7 +188,7 @@ def test_without_error_kwargs_the_error_tests_skip_and_say_why(pytester: pytest.
     result.assert_outcomes(passed=12, skipped=14)
     result.stdout.fnmatch_lines(
         [
-            "*the provider implements no health_check*",
+            "*the health check did not run: the provider has no health_check*",
             "*TestChatOnly.error_kwargs(429) returned None; override error_kwargs(self, "
             "status_code)*",
         ]

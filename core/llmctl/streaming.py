@@ -29,8 +29,6 @@ __all__ = [
 #: The usage of a stream whose handler reported none.
 _NO_USAGE: Final = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
-_validate_chunk = ModelResponseStream.model_validate
-
 
 class StreamState:
     """What one stream has sent so far; turns each handler chunk into caller chunks.
@@ -79,7 +77,8 @@ class StreamState:
 
     def convert(self, raw: Any) -> list[ModelResponseStream]:
         """Return the caller chunks for one handler chunk (often one, sometimes none)."""
-        if isinstance(raw, Mapping):
+        # A dict first: the Mapping check walks the ABC registry (#5).
+        if type(raw) is dict or isinstance(raw, Mapping):
             return self._from_generic(raw)
         if isinstance(raw, ModelResponseStream):
             return self._from_chunk(raw)
@@ -177,7 +176,8 @@ class StreamState:
     def _chunk(self, choices: list[Any], usage: Any = None) -> ModelResponseStream:
         if self.id is None:
             self.id = _chat_id()
-        return _validate_chunk(
+        # The validator itself: model_validate() adds 0.4 µs of Python to every chunk (#5).
+        return ModelResponseStream.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
             {
                 "id": self.id,
                 "created": self.created,

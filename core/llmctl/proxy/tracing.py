@@ -63,7 +63,7 @@ class RequestIds:
         token = request_id.set(rid)
         header = (_HEADER, rid.encode())
         status = 0
-        start = time.perf_counter()
+        start = time.perf_counter() if self.access_log else 0.0  # only the log reads it
 
         async def send_with_id(message: Message) -> None:
             nonlocal status

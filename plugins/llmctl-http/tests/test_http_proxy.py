@@ -122,3 +122,14 @@ def test_a_configured_model_embeds_through_the_proxy(proxy: str, backend: Backen
     assert response.status_code == 200, response.text
     assert response.json()["data"][0]["embedding"] == [2.0, 1.0, 0.5]
     assert backend.last.body == {"texts": ["ab"]}
+
+
+def test_health_checks_each_model_against_its_own_description(proxy: str) -> None:
+    body = httpx.get(f"{proxy}/health", timeout=10).json()
+    (healthy,) = body["healthy_endpoints"]
+    assert healthy["models"] == ["acme-chat"]
+    assert healthy["answer"]["answer"] == {"status": "up"}
+    (unchecked,) = body["unchecked_endpoints"]
+    assert unchecked["models"] == ["acme-sse"]
+    assert "no health request" in unchecked["error"]
+    assert body["unhealthy_endpoints"] == []
