@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import random
 import socket
 import subprocess
 import sys
@@ -1010,3 +1011,58 @@ async def test_a_callers_async_client_is_used_and_left_open(backend: Backend) ->
 
 def test_a_client_that_is_not_httpx_is_ignored() -> None:
     assert acme("http://127.0.0.1:1", client=object()).client is None
+
+
+# -- the event parser against httpx-sse's decoders --------------------------------------------
+
+_SSE_ATOMS = [
+    "data: x\n\n",
+    "data:y",
+    "\n",
+    "\r",
+    "\r\n",
+    'data: {"a": 1}\n\n',
+    "event: e",
+    "id: 7",
+    "id: a\0b",
+    "retry: 12",
+    "retry: zz",
+    ": c",
+    "data",
+    "data:  two",
+    "\u2028",
+    "x: y",
+    " ",
+    "data: [DONE]\n\n",
+    "\n\n",
+]
+
+
+def _reference_events(pieces: list[str]) -> list[tuple[str, str, str, int | None]]:
+    from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
+    lines, decoder, events = SSELineDecoder(), SSEDecoder(), []
+    for piece in pieces:
+        events += [decoder.decode(line.rstrip("\n")) for line in lines.decode(piece)]
+    events += [decoder.decode(line.rstrip("\n")) for line in lines.flush()]
+    return [(e.event, e.data, e.id, e.retry) for e in events if e is not None]
+
+
+def _parsed_events(pieces: list[str]) -> list[tuple[str, str, str, int | None]]:
+    from llmctl._sse import EventParser
+
+    parser, events = EventParser(), []
+    for piece in pieces:
+        events += parser.feed(piece)
+    events += parser.end()
+    return [(e.event, e.data, e.id, e.retry) for e in events]
+
+
+def test_event_parser_gives_httpx_sses_events_for_random_streams_cut_anywhere() -> None:
+    rng = random.Random(6)
+    for _ in range(5000):
+        text = "".join(rng.choice(_SSE_ATOMS) for _ in range(rng.randint(0, 12)))
+        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(0, 4))))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        pieces = [piece for piece in pieces if piece]  # httpx never yields empty text
+        assert _parsed_events(pieces) == _reference_events(pieces), pieces

@@ -405,3 +405,32 @@ def test_a_complete_answer_streamed_keeps_function_call_and_logprobs(register: R
     assert function_call is not None and function_call.name == "f"
     assert chunks[0].choices[0].get("logprobs") == logprobs
     assert chunks[-1].choices[0].finish_reason == "function_call"
+
+
+def test_server_chunks_finished_in_place_equal_chunks_built_from_dicts(register: Register) -> None:
+    # What an OpenAI-compatible server sends, validated from its JSON as a plugin would.
+    events = [
+        '{"id":"srv-1","object":"chat.completion.chunk","created":1,"model":"m",'
+        '"system_fingerprint":"fp","choices":[{"index":0,"delta":{"role":"assistant",'
+        f'"content":"{word}"}},"logprobs":null,"finish_reason":null}}],"extra":1}}'
+        for word in ("Hello", " there", " world")
+    ]
+
+    def objects() -> Any:
+        for event in events:
+            yield ModelResponseStream.model_validate_json(event)
+
+    def dicts() -> Any:
+        for word in ("Hello", " there", " world"):
+            yield {"text": word, "id": "srv-1", "is_finished": False, "index": 0}
+
+    register(objects=Streams(objects), dicts=Streams(dicts))
+    passed = list(llmctl.completion(model="objects/m", messages=MESSAGES, stream=True))
+    built = list(llmctl.completion(model="dicts/m", messages=MESSAGES, stream=True))
+    assert len(passed) == len(built) == 4
+    for one, other in zip(passed, built, strict=True):
+        assert one.model_dump(exclude={"created"}) == other.model_dump(exclude={"created"})
+        assert one.model_dump_json(exclude_unset=True, exclude={"created"}) == (
+            other.model_dump_json(exclude_unset=True, exclude={"created"})
+        )
+    assert [c.choices[0].delta.role for c in passed] == ["assistant", None, None, None]

@@ -5,7 +5,9 @@ generator, or a coroutine giving any of these; the chunks may be ``GenericStream
 dicts or ``ModelResponseStream`` objects. The caller always receives ``ModelResponseStream``
 chunks shaped as OpenAI sends them: one id, created and model on every chunk, the role in the
 first delta of each choice, content chunks without ``finish_reason``, then one empty-delta
-chunk per choice carrying it (with ``usage`` when the handler reported one).
+chunk per choice carrying it (with ``usage`` when the handler reported one). A handler's
+``ModelResponseStream`` that only adds text to one choice, most of a stream, is made the
+caller's chunk in place rather than rebuilt: its id, created, model and role are set on it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from typing import Any, Final
 
 from llmctl.exceptions import InvalidResponseError, LLMCtlError, from_handler_exception
-from llmctl.types.responses import ModelResponse, ModelResponseStream, _chat_id
+from llmctl.types.responses import (
+    Delta,
+    ModelResponse,
+    ModelResponseStream,
+    StreamingChoices,
+    _chat_id,
+)
 
 __all__ = [
     "CustomStreamWrapper",
@@ -46,6 +54,7 @@ class StreamState:
     __slots__ = (
         "_finish_reasons",
         "_started",
+        "_typed",
         "_usage",
         "created",
         "id",
@@ -73,12 +82,17 @@ class StreamState:
         self._started: set[int] = set()
         self._finish_reasons: dict[int, str] = {}
         self._usage: Any = None
+        self._typed: bool | None = None  # see _plain()
         self.include_usage = include_usage
 
     def convert(self, raw: Any) -> list[ModelResponseStream]:
         """Return the caller chunks for one handler chunk (often one, sometimes none)."""
-        # A dict first: the Mapping check walks the ABC registry (#5).
-        if type(raw) is dict or isinstance(raw, Mapping):
+        # Exact types first: the Mapping check walks the ABC registry (#5, #6).
+        if type(raw) is dict:
+            return self._from_generic(raw)
+        if type(raw) is ModelResponseStream:
+            return self._from_chunk(raw)
+        if isinstance(raw, Mapping):
             return self._from_generic(raw)
         if isinstance(raw, ModelResponseStream):
             return self._from_chunk(raw)
@@ -141,6 +155,8 @@ class StreamState:
     def _from_chunk(self, raw: ModelResponseStream) -> list[ModelResponseStream]:
         if self.id is None:
             self.id = raw.id
+        if _is_text_delta(raw) and self._plain():
+            return [self._passed(raw)]
         if raw.usage is not None:
             self._usage = raw.usage
         out = []
@@ -153,6 +169,46 @@ class StreamState:
             if choice.finish_reason:
                 self._finish_reasons.setdefault(choice.index, choice.finish_reason)
         return out
+
+    def _plain(self) -> bool:
+        """Whether id, created and model have the types a chunk's fields take as they are.
+
+        Asked once the id is known; none of them changes after the stream's first chunk.
+        """
+        if self._typed is None:
+            self._typed = (
+                type(self.id) is str
+                and type(self.created) is int
+                and (self.model is None or type(self.model) is str)
+            )
+        return self._typed
+
+    def _passed(self, raw: ModelResponseStream) -> ModelResponseStream:
+        """Make a text-delta chunk the caller's chunk in place, rather than rebuild it.
+
+        It ends equal to what :meth:`_chunk` would build from it (values, fields set, no
+        extra keys): this stream's id, created and model, the role in the first delta of
+        its choice only, no ``logprobs: null``, ``system_fingerprint`` or unknown keys (#6).
+        """
+        choice = raw.choices[0]
+        delta = choice.delta
+        if choice.index in self._started:
+            delta.__dict__["role"] = None
+            _set(delta, "__pydantic_fields_set__", {"content"})
+        else:
+            self._started.add(choice.index)
+            delta.__dict__["role"] = "assistant"
+            _set(delta, "__pydantic_fields_set__", {"content", "role"})
+        if choice.__pydantic_extra__:
+            _set(choice, "__pydantic_extra__", {})
+        _set(choice, "__pydantic_fields_set__", {"index", "delta"})
+        values = raw.__dict__
+        values["id"], values["created"], values["model"] = self.id, self.created, self.model
+        values["object"], values["system_fingerprint"] = "chat.completion.chunk", None
+        if raw.__pydantic_extra__:
+            _set(raw, "__pydantic_extra__", {})
+        _set(raw, "__pydantic_fields_set__", set(_CALLER_FIELDS))
+        return raw
 
     def _delta_chunk(self, index: int, delta: dict[str, Any], logprobs: Any) -> ModelResponseStream:
         if index not in self._started:
@@ -186,6 +242,39 @@ class StreamState:
                 "usage": usage,
             }
         )
+
+
+_set = object.__setattr__
+
+#: The fields set on a chunk :meth:`StreamState._chunk` builds. A chunk that has them is
+#: rebuilt, never changed in place: it may be one already given to a caller, yielded again.
+_CALLER_FIELDS: Final = frozenset({"id", "created", "model", "choices", "usage"})
+
+
+def _is_text_delta(chunk: ModelResponseStream) -> bool:
+    """Whether a chunk is one choice adding text and nothing else, as most chunks are."""
+    if (
+        type(chunk) is not ModelResponseStream
+        or chunk.usage is not None
+        or chunk.__pydantic_fields_set__ == _CALLER_FIELDS
+    ):
+        return False
+    choices = chunk.choices
+    if len(choices) != 1:
+        return False
+    choice = choices[0]
+    delta = choice.delta
+    extra = choice.__pydantic_extra__
+    return (
+        type(choice) is StreamingChoices
+        and type(delta) is Delta
+        and choice.finish_reason is None
+        and type(delta.content) is str
+        and delta.tool_calls is None
+        and delta.function_call is None
+        and not delta.__pydantic_extra__
+        and (not extra or extra.get("logprobs") is None)
+    )
 
 
 def classify_stream(raw: Any, state: StreamState) -> Iterable[Any] | AsyncIterable[Any]:

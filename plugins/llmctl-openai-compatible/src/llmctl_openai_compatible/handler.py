@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from contextlib import aclosing, closing
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from llmctl import (
     CustomLLM,
@@ -24,6 +24,7 @@ from llmctl import (
     GenericStreamingChunk,
     ImageResponse,
     ModelResponse,
+    ModelResponseStream,
 )
 from llmctl.http import Endpoint
 
@@ -38,7 +39,7 @@ from llmctl_openai_compatible.endpoint import (
     PROVIDER_NAMES,
     endpoint,
 )
-from llmctl_openai_compatible.stream import stream_chunks
+from llmctl_openai_compatible.stream import stream_chunks, text_chunk
 
 __all__ = ["OpenAICompatibleLLM"]
 
@@ -121,7 +122,8 @@ class OpenAICompatibleLLM(CustomLLM):
             model, litellm_params, api_base, api_key, headers, timeout, client
         )
         chunks = _chunks(server, stream_body(model, messages, optional_params))
-        return _resumed(next(chunks, None), chunks)
+        next(chunks)  # the first chunk has arrived
+        return cast("Iterator[GenericStreamingChunk]", chunks)
 
     # A coroutine giving the stream (llmctl awaits it), so that an error status fails the
     # call itself here too.
@@ -144,7 +146,8 @@ class OpenAICompatibleLLM(CustomLLM):
             model, litellm_params, api_base, api_key, headers, timeout, client
         )
         chunks = _achunks(server, stream_body(model, messages, optional_params))
-        return _aresumed(await anext(chunks, None), chunks)
+        await anext(chunks)  # the first chunk has arrived
+        return cast("AsyncIterator[GenericStreamingChunk]", chunks)
 
     # -- embeddings ----------------------------------------------------------------------------
 
@@ -281,45 +284,59 @@ def _called_endpoint(
     )
 
 
-def _chunks(server: Endpoint, body: dict[str, Any]) -> Generator[GenericStreamingChunk, None, None]:
+#: What the stream generators yield: a text delta as a ``ModelResponseStream`` as it came
+#: (see :func:`text_chunk`), any other event as ``GenericStreamingChunk`` dicts; llmctl
+#: takes both.
+_Chunk = GenericStreamingChunk | ModelResponseStream
+
+
+def _chunks(server: Endpoint, body: dict[str, Any]) -> Generator[_Chunk | None, None, None]:
+    """Yield ``None`` once the first chunk has arrived (or the stream ended), then the chunks.
+
+    The caller takes that ``None`` before it returns the stream, so that an error status, or
+    an error event before the first chunk, fails the call itself. One generator, rather than
+    a second one wrapping this, saves each chunk a generator step (#6).
+    """
     parse = server.parse_json
     # Closed explicitly: an error event raised here must not leave the connection open.
     with closing(server.stream_sse("POST", _CHAT, json=body)) as events:
+        first: list[_Chunk] = []
+        for event in events:
+            if event.data and (first := _event_chunks(event.data, server)):
+                break
+        yield None
+        yield from first
         for event in events:
             if event.data:
-                yield from stream_chunks(parse(event.data), server)
+                if chunk := text_chunk(event.data):
+                    yield chunk
+                else:
+                    yield from stream_chunks(parse(event.data), server)
 
 
-async def _achunks(
-    server: Endpoint, body: dict[str, Any]
-) -> AsyncGenerator[GenericStreamingChunk, None]:
+async def _achunks(server: Endpoint, body: dict[str, Any]) -> AsyncGenerator[_Chunk | None, None]:
+    """Yield ``None`` once the first chunk has arrived, then the chunks; see :func:`_chunks`."""
     parse = server.parse_json
     # Closed explicitly, on this task: left to the garbage collector, the stream would be
     # closed later, maybe after its event loop has ended.
     async with aclosing(server.astream_sse("POST", _CHAT, json=body)) as events:
+        first: list[_Chunk] = []
+        async for event in events:
+            if event.data and (first := _event_chunks(event.data, server)):
+                break
+        yield None
+        for item in first:
+            yield item
         async for event in events:
             if event.data:
-                for chunk in stream_chunks(parse(event.data), server):
+                if chunk := text_chunk(event.data):
                     yield chunk
+                else:
+                    for generic in stream_chunks(parse(event.data), server):
+                        yield generic
 
 
-def _resumed(
-    first: GenericStreamingChunk | None, rest: Generator[GenericStreamingChunk, None, None]
-) -> Iterator[GenericStreamingChunk]:
-    """Yield ``first``, then ``rest``; closing this closes ``rest`` (and its connection)."""
-    with closing(rest):
-        if first is not None:
-            yield first
-            yield from rest
-
-
-async def _aresumed(
-    first: GenericStreamingChunk | None, rest: AsyncGenerator[GenericStreamingChunk, None]
-) -> AsyncIterator[GenericStreamingChunk]:
-    try:
-        if first is not None:
-            yield first
-            async for chunk in rest:
-                yield chunk
-    finally:
-        await rest.aclose()
+def _event_chunks(data: str, server: Endpoint) -> list[_Chunk]:
+    if chunk := text_chunk(data):
+        return [chunk]
+    return list(stream_chunks(server.parse_json(data), server))

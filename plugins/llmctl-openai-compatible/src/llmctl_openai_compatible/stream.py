@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from llmctl import GenericStreamingChunk
+from llmctl import GenericStreamingChunk, ModelResponseStream
 from llmctl.exceptions import BadGatewayError, LLMCtlError, error_for_status
 from llmctl.http import Endpoint
 
-__all__ = ["stream_chunks", "stream_error"]
+__all__ = ["stream_chunks", "stream_error", "text_chunk"]
 
 _NO_DELTA: Final[dict[str, Any]] = {}
 
@@ -110,6 +110,39 @@ def stream_chunks(data: Any, endpoint: Endpoint) -> list[GenericStreamingChunk]:
                 for call in tool_calls[1:]
             )
     return out
+
+
+def text_chunk(text: str) -> ModelResponseStream | None:
+    """Return an event that only adds text to one choice as it is, validated; else None.
+
+    Most events of a stream are such, and llmctl takes them as its caller's chunks almost as
+    they are: one JSON decode and one model build per event (#6). Any other event (an
+    error, a tool call, a finish, usage, reasoning, keys llmctl does not know, text that
+    is no JSON object) goes through :func:`stream_chunks`, which says what is wrong with it.
+    """
+    try:
+        chunk = _validate_json(text)
+    except ValueError:  # pydantic's ValidationError
+        return None
+    choices = chunk.choices
+    if chunk.__pydantic_extra__ or chunk.usage is not None or not chunk.id or len(choices) != 1:
+        return None
+    choice = choices[0]
+    delta = choice.delta
+    if (
+        choice.finish_reason is not None
+        or not delta.content
+        or delta.tool_calls is not None
+        or delta.function_call is not None
+        or delta.__pydantic_extra__
+    ):
+        return None
+    return chunk
+
+
+def _validate_json(text: str) -> ModelResponseStream:
+    # Looked up per call: the model builds its validator when first used.
+    return ModelResponseStream.__pydantic_validator__.validate_json(text)  # type: ignore[no-any-return]
 
 
 def stream_error(error: Any, endpoint: Endpoint) -> LLMCtlError:
