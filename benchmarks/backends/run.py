@@ -50,7 +50,7 @@ from benchmarks.backends.config import (
 from benchmarks.cli import chosen_config, machine, results_document, run_parser
 from benchmarks.core.config import SUBPROCESS_ENV
 from benchmarks.core.report import render_text
-from benchmarks.core.run import REPO_ROOT, MeasurementError
+from benchmarks.core.run import REPO_ROOT, MeasurementError, worker_result
 from benchmarks.plugins.venvs import litellm_script
 from benchmarks.proxy.servers import HOST, Server, ServerSpec
 from benchmarks.proxy.venv import check_server_stack, clean_env
@@ -121,28 +121,11 @@ def run_worker(
     :raises MeasurementError: it failed, or the server did not answer exactly its requests.
     """
     before = server_stats(server.port)
-    with tempfile.TemporaryDirectory(prefix="llmctl-bench-backends-") as tmp:
-        out = Path(tmp) / "result.json"
-        cmd = [python, "-m", "benchmarks.backends.worker", "--client", client]
-        cmd += ["--url", f"http://{HOST}:{server.port}", "--config", cfg.to_json()]
-        cmd += ["--out", str(out)]
-        if profile_dir is not None:
-            cmd += ["--profile", str(profile_dir)]
-        proc = subprocess.run(
-            cmd,
-            cwd=REPO_ROOT,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=WORKER_TIMEOUT_S,
-            check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            raise MeasurementError(
-                f"worker for {client} failed (exit {proc.returncode}):\n"
-                f"{proc.stderr[-4000:]}{proc.stdout[-2000:]}"
-            )
-        result: dict[str, Any] = json.loads(out.read_text())
+    cmd = [python, "-m", "benchmarks.backends.worker", "--client", client]
+    cmd += ["--url", f"http://{HOST}:{server.port}", "--config", cfg.to_json()]
+    if profile_dir is not None:
+        cmd += ["--profile", str(profile_dir)]
+    result = worker_result(cmd, what=f"worker for {client}", env=_env(), timeout=WORKER_TIMEOUT_S)
     server.check_alive()
     after = server_stats(server.port)
     answered = {kind: after[kind] - before[kind] for kind in after}

@@ -67,36 +67,40 @@ def time_import(name: str, cwd: str) -> float:
     return elapsed
 
 
-def run_worker(lib: str, cfg: BenchConfig) -> dict[str, Any]:
-    """Run :mod:`benchmarks.core.worker` for ``lib`` in a fresh process; return its result."""
+def worker_result(
+    cmd: Sequence[str], *, what: str, env: dict[str, str], timeout: float
+) -> dict[str, Any]:
+    """Run a benchmark worker, ``cmd`` plus ``--out FILE``; return the JSON it wrote there.
+
+    Every benchmark's workers run this way, from the repository root.
+
+    :param what: the worker, for the error (``worker for llmctl``).
+    :raises MeasurementError: it failed or wrote nothing.
+    """
     with tempfile.TemporaryDirectory(prefix="llmctl-bench-") as tmp:
         out = Path(tmp) / "result.json"
-        cmd = [
-            sys.executable,
-            "-m",
-            "benchmarks.core.worker",
-            "--lib",
-            lib,
-            "--config",
-            cfg.to_json(),
-            "--out",
-            str(out),
-        ]
         proc = subprocess.run(
-            cmd,
+            [*cmd, "--out", str(out)],
             cwd=REPO_ROOT,
-            env=_env(),
+            env=env,
             capture_output=True,
             text=True,
-            timeout=WORKER_TIMEOUT_S,
+            timeout=timeout,
             check=False,
         )
         if proc.returncode != 0 or not out.exists():
             raise MeasurementError(
-                f"worker for {lib} failed (exit {proc.returncode}):\n{proc.stderr}{proc.stdout}"
+                f"{what} failed (exit {proc.returncode}):\n{proc.stderr}{proc.stdout}"
             )
         result: dict[str, Any] = json.loads(out.read_text())
         return result
+
+
+def run_worker(lib: str, cfg: BenchConfig) -> dict[str, Any]:
+    """Run :mod:`benchmarks.core.worker` for ``lib`` in a fresh process; return its result."""
+    cmd = [sys.executable, "-m", "benchmarks.core.worker", "--lib", lib]
+    cmd += ["--config", cfg.to_json()]
+    return worker_result(cmd, what=f"worker for {lib}", env=_env(), timeout=WORKER_TIMEOUT_S)
 
 
 def _log(message: str) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 from benchmarks.cli import chosen_config, machine, results_document, run_parser
 from benchmarks.core.config import LITELLM_VERSION, SUBPROCESS_ENV
 from benchmarks.core.report import render_text
-from benchmarks.core.run import REPO_ROOT, MeasurementError
+from benchmarks.core.run import MeasurementError, worker_result
 from benchmarks.plugins import report
 from benchmarks.plugins.config import FEW, FULL, GROUP, MANY, QUICK, PluginBenchConfig
 from benchmarks.plugins.venvs import Venv, litellm_script, plugin_venvs
@@ -136,25 +136,10 @@ def verify(venvs: dict[int, Venv], litellm: Path, cwd: str) -> dict[str, Any]:
 
 def run_worker(venv: Venv, cfg: PluginBenchConfig) -> dict[str, Any]:
     """Run :mod:`benchmarks.plugins.worker` with ``venv``'s interpreter; return its result."""
-    with tempfile.TemporaryDirectory(prefix="llmctl-bench-") as tmp:
-        out = Path(tmp) / "result.json"
-        cmd = [str(venv.python), "-m", "benchmarks.plugins.worker"]
-        cmd += ["--config", cfg.to_json(), "--out", str(out)]
-        proc = subprocess.run(
-            cmd,
-            cwd=REPO_ROOT,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=WORKER_TIMEOUT_S,
-            check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            raise MeasurementError(
-                f"worker in {venv.path.name} failed (exit {proc.returncode}):\n"
-                f"{proc.stderr}{proc.stdout}"
-            )
-        result: dict[str, Any] = json.loads(out.read_text())
+    cmd = [str(venv.python), "-m", "benchmarks.plugins.worker", "--config", cfg.to_json()]
+    result = worker_result(
+        cmd, what=f"worker in {venv.path.name}", env=_env(), timeout=WORKER_TIMEOUT_S
+    )
     # The venv's own llmctl, installed from a wheel: never the repository's sources.
     if not Path(result["llmctl_file"]).is_relative_to(venv.path):
         raise MeasurementError(f"{venv.path.name} imported llmctl from {result['llmctl_file']}")
