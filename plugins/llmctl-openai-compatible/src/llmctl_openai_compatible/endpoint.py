@@ -11,9 +11,9 @@ An address with no path (``http://host:8000``) gets ``/v1``; one with a path
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -62,10 +62,13 @@ def endpoint(
     :raises BadRequestError: no address was given, naming the variable to set.
     """
     base_env, key_env = environment_names(provider)
-    server = Endpoint.from_call(
+    # Versioned before the endpoint is built (once per call; the environment is read only
+    # when the call names no address).
+    base = api_base or os.environ.get(base_env)
+    return Endpoint.from_call(
         provider,
         model=model,
-        api_base=api_base,
+        api_base=_versioned(base) if base else None,
         api_key=api_key,
         headers=headers,
         timeout=timeout,
@@ -73,5 +76,3 @@ def endpoint(
         base_env=base_env,
         key_env=key_env,
     )
-    versioned = _versioned(server.base_url)
-    return server if versioned == server.base_url else replace(server, base_url=versioned)
