@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 import llmctl
 from llmctl.dispatch import acompletion, aembedding, aimage_generation
@@ -94,15 +95,8 @@ T = TypeVar("T")
 def create_app(state: ProxyState, *, access_log: bool = True) -> RequestIds:
     """Return the ASGI application serving ``state``'s models."""
 
-    def protected(endpoint: Callable[[Request, ProxyState], Awaitable[Response]]) -> Endpoint:
-        check = state.check_key
-
-        async def run(request: Request) -> Response:
-            if check is not None:
-                check(request.headers)
-            return await endpoint(request, state)
-
-        return run
+    def protected(endpoint: Callable[[Request, ProxyState], Awaitable[Response]]) -> _Route:
+        return _Route(endpoint, state)
 
     routes = []
     for path, endpoint, methods in (
@@ -120,6 +114,32 @@ def create_app(state: ProxyState, *, access_log: bool = True) -> RequestIds:
     routes.append(Route("/health/readiness", _readiness(state), methods=["GET"]))
     app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=_lifespan)
     return RequestIds(app, access_log=access_log)
+
+
+class _Route:
+    """An API endpoint as a plain ASGI app, behind the master key check.
+
+    Starlette wraps a function endpoint in an exception layer of its own for every request;
+    an ASGI app it calls as it is, and the application's layer answers errors the same way.
+    That saves each request two closures and a ``send`` wrapper (#5).
+    """
+
+    __slots__ = ("_check", "_endpoint", "_state")
+
+    def __init__(
+        self, endpoint: Callable[[Request, ProxyState], Awaitable[Response]], state: ProxyState
+    ) -> None:
+        self._endpoint = endpoint
+        self._state = state
+        self._check = state.check_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one request."""
+        request = Request(scope, receive, send)
+        if self._check is not None:
+            self._check(request.headers)
+        response = await self._endpoint(request, self._state)
+        await response(scope, receive, send)
 
 
 @asynccontextmanager
@@ -349,9 +369,11 @@ async def read_body(request: Request, limit: int) -> bytes:
 
     :raises BadRequestError: the body (or its declared length) exceeds the limit.
     """
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+    for name, value in request.scope["headers"]:  # cheaper than building request.headers
+        if name == b"content-length":
+            if value.isdigit() and int(value) > limit:
+                raise _too_large(limit)
+            break
     # Straight from ASGI receive: one message holds most bodies.
     receive = request.receive
     message = await receive()
