@@ -155,14 +155,16 @@ class StreamState:
     def _from_chunk(self, raw: ModelResponseStream) -> list[ModelResponseStream]:
         if self.id is None:
             self.id = raw.id
-        if _is_text_delta(raw) and self._plain():
-            return [self._passed(raw)]
+        if (passed := self._pass_text(raw)) is not None:
+            return [passed]
         if raw.usage is not None:
             self._usage = raw.usage
         out = []
         for choice in raw.choices:
             delta = choice.delta.model_dump(exclude_none=True)
             delta.pop("role", None)
+            if delta.get("content") == "":  # as from a dict: no text is no content
+                del delta["content"]
             logprobs = choice.get("logprobs")
             if delta or logprobs is not None:
                 out.append(self._delta_chunk(choice.index, delta, logprobs))
@@ -183,15 +185,42 @@ class StreamState:
             )
         return self._typed
 
-    def _passed(self, raw: ModelResponseStream) -> ModelResponseStream:
-        """Make a text-delta chunk the caller's chunk in place, rather than rebuild it.
+    def _pass_text(self, raw: ModelResponseStream) -> ModelResponseStream | None:
+        """Make a chunk that only adds text to one choice the caller's chunk, in place.
 
-        It ends equal to what :meth:`_chunk` would build from it (values, fields set, no
-        extra keys): this stream's id, created and model, the role in the first delta of
-        its choice only, no ``logprobs: null``, ``system_fingerprint`` or unknown keys (#6).
+        Most chunks of a stream are such; rebuilding each would cost it a second model build
+        (#6). The chunk ends equal to what :meth:`_chunk` would build from it (values, fields
+        set, no extra keys): this stream's id, created and model, the role in the first delta
+        of its choice only, no ``logprobs: null``, ``system_fingerprint`` or unknown keys.
+
+        :returns: the chunk, or None for any other chunk (it is then rebuilt).
         """
-        choice = raw.choices[0]
+        # One pass over what _chunk would change: a chunk of a subclass, with usage, already
+        # a caller's chunk (yielded twice), or with anything but some text in one choice, is
+        # not passed.
+        if (
+            type(raw) is not ModelResponseStream
+            or raw.usage is not None
+            or raw.__pydantic_fields_set__ == _CALLER_FIELDS
+            or len(choices := raw.choices) != 1
+        ):
+            return None
+        choice = choices[0]
         delta = choice.delta
+        choice_extra = choice.__pydantic_extra__
+        if (
+            type(choice) is not StreamingChoices
+            or type(delta) is not Delta
+            or choice.finish_reason is not None
+            or type(delta.content) is not str
+            or not delta.content
+            or delta.tool_calls is not None
+            or delta.function_call is not None
+            or delta.__pydantic_extra__
+            or (choice_extra and choice_extra.get("logprobs") is not None)
+            or not self._plain()
+        ):
+            return None
         if choice.index in self._started:
             delta.__dict__["role"] = None
             _set(delta, "__pydantic_fields_set__", {"content"})
@@ -199,7 +228,7 @@ class StreamState:
             self._started.add(choice.index)
             delta.__dict__["role"] = "assistant"
             _set(delta, "__pydantic_fields_set__", {"content", "role"})
-        if choice.__pydantic_extra__:
+        if choice_extra:
             _set(choice, "__pydantic_extra__", {})
         _set(choice, "__pydantic_fields_set__", {"index", "delta"})
         values = raw.__dict__
@@ -249,32 +278,6 @@ _set = object.__setattr__
 #: The fields set on a chunk :meth:`StreamState._chunk` builds. A chunk that has them is
 #: rebuilt, never changed in place: it may be one already given to a caller, yielded again.
 _CALLER_FIELDS: Final = frozenset({"id", "created", "model", "choices", "usage"})
-
-
-def _is_text_delta(chunk: ModelResponseStream) -> bool:
-    """Whether a chunk is one choice adding text and nothing else, as most chunks are."""
-    if (
-        type(chunk) is not ModelResponseStream
-        or chunk.usage is not None
-        or chunk.__pydantic_fields_set__ == _CALLER_FIELDS
-    ):
-        return False
-    choices = chunk.choices
-    if len(choices) != 1:
-        return False
-    choice = choices[0]
-    delta = choice.delta
-    extra = choice.__pydantic_extra__
-    return (
-        type(choice) is StreamingChoices
-        and type(delta) is Delta
-        and choice.finish_reason is None
-        and type(delta.content) is str
-        and delta.tool_calls is None
-        and delta.function_call is None
-        and not delta.__pydantic_extra__
-        and (not extra or extra.get("logprobs") is None)
-    )
 
 
 def classify_stream(raw: Any, state: StreamState) -> Iterable[Any] | AsyncIterable[Any]:

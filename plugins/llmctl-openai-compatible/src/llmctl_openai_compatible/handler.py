@@ -39,7 +39,7 @@ from llmctl_openai_compatible.endpoint import (
     PROVIDER_NAMES,
     endpoint,
 )
-from llmctl_openai_compatible.stream import stream_chunks, text_chunk
+from llmctl_openai_compatible.stream import plain_chunk, stream_chunks
 
 __all__ = ["OpenAICompatibleLLM"]
 
@@ -284,9 +284,9 @@ def _called_endpoint(
     )
 
 
-#: What the stream generators yield: a text delta as a ``ModelResponseStream`` as it came
-#: (see :func:`text_chunk`), any other event as ``GenericStreamingChunk`` dicts; llmctl
-#: takes both.
+#: What the stream generators yield: a chunk in OpenAI's shape as a ``ModelResponseStream``
+#: as it came (see :func:`plain_chunk`), any other event as ``GenericStreamingChunk`` dicts;
+#: llmctl takes both.
 _Chunk = GenericStreamingChunk | ModelResponseStream
 
 
@@ -308,7 +308,7 @@ def _chunks(server: Endpoint, body: dict[str, Any]) -> Generator[_Chunk | None, 
         yield from first
         for event in events:
             if event.data:
-                if chunk := text_chunk(event.data):
+                if chunk := plain_chunk(event.data):
                     yield chunk
                 else:
                     yield from stream_chunks(parse(event.data), server)
@@ -329,7 +329,7 @@ async def _achunks(server: Endpoint, body: dict[str, Any]) -> AsyncGenerator[_Ch
             yield item
         async for event in events:
             if event.data:
-                if chunk := text_chunk(event.data):
+                if chunk := plain_chunk(event.data):
                     yield chunk
                 else:
                     for generic in stream_chunks(parse(event.data), server):
@@ -337,6 +337,6 @@ async def _achunks(server: Endpoint, body: dict[str, Any]) -> AsyncGenerator[_Ch
 
 
 def _event_chunks(data: str, server: Endpoint) -> list[_Chunk]:
-    if chunk := text_chunk(data):
+    if chunk := plain_chunk(data):
         return [chunk]
     return list(stream_chunks(server.parse_json(data), server))

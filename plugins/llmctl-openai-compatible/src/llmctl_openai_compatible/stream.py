@@ -20,7 +20,7 @@ from llmctl import GenericStreamingChunk, ModelResponseStream
 from llmctl.exceptions import BadGatewayError, LLMCtlError, error_for_status
 from llmctl.http import Endpoint
 
-__all__ = ["stream_chunks", "stream_error", "text_chunk"]
+__all__ = ["plain_chunk", "stream_chunks", "stream_error"]
 
 _NO_DELTA: Final[dict[str, Any]] = {}
 
@@ -112,31 +112,24 @@ def stream_chunks(data: Any, endpoint: Endpoint) -> list[GenericStreamingChunk]:
     return out
 
 
-def text_chunk(text: str) -> ModelResponseStream | None:
-    """Return an event that only adds text to one choice as it is, validated; else None.
+def plain_chunk(text: str) -> ModelResponseStream | None:
+    """Return an event llmctl can take as it is, validated; else None.
 
-    Most events of a stream are such, and llmctl takes them as its caller's chunks almost as
-    they are: one JSON decode and one model build per event (#6). Any other event (an
-    error, a tool call, a finish, usage, reasoning, keys llmctl does not know, text that
-    is no JSON object) goes through :func:`stream_chunks`, which says what is wrong with it.
+    That is any ``chat.completion.chunk`` in OpenAI's shape: text, tool calls, finishes,
+    usage, several choices. llmctl finishes a text delta, most of a stream, in place and
+    rebuilds the others: one JSON decode and one model build per event (#6). An event with
+    keys OpenAI's chunks do not have (an ``error``, vLLM's ``reasoning``) or that is not a
+    chunk object goes through :func:`stream_chunks`, which reads it or says what is wrong.
     """
     try:
         chunk = _validate_json(text)
     except ValueError:  # pydantic's ValidationError
         return None
-    choices = chunk.choices
-    if chunk.__pydantic_extra__ or chunk.usage is not None or not chunk.id or len(choices) != 1:
+    if chunk.__pydantic_extra__:
         return None
-    choice = choices[0]
-    delta = choice.delta
-    if (
-        choice.finish_reason is not None
-        or not delta.content
-        or delta.tool_calls is not None
-        or delta.function_call is not None
-        or delta.__pydantic_extra__
-    ):
-        return None
+    for choice in chunk.choices:
+        if choice.delta.__pydantic_extra__:
+            return None
     return chunk
 
 
