@@ -94,21 +94,18 @@ T = TypeVar("T")
 
 def create_app(state: ProxyState, *, access_log: bool = True) -> RequestIds:
     """Return the ASGI application serving ``state``'s models."""
-
-    def protected(endpoint: Callable[[Request, ProxyState], Awaitable[Response]]) -> _Route:
-        return _Route(endpoint, state)
-
     routes = []
     for path, endpoint, methods in (
-        ("/chat/completions", protected(chat_completions), ["POST"]),
-        ("/completions", protected(text_completions), ["POST"]),
-        ("/embeddings", protected(embeddings), ["POST"]),
-        ("/images/generations", protected(images), ["POST"]),
-        ("/models", protected(list_models), ["GET"]),
-        ("/health", protected(health), ["GET"]),
+        ("/chat/completions", chat_completions, ["POST"]),
+        ("/completions", text_completions, ["POST"]),
+        ("/embeddings", embeddings, ["POST"]),
+        ("/images/generations", images, ["POST"]),
+        ("/models", list_models, ["GET"]),
+        ("/health", health, ["GET"]),
     ):
-        routes.append(Route(f"/v1{path}", endpoint, methods=methods))
-        routes.append(Route(path, endpoint, methods=methods))
+        route = _Route(endpoint, state)
+        routes.append(Route(f"/v1{path}", route, methods=methods))
+        routes.append(Route(path, route, methods=methods))
     for path in ("/health/liveliness", "/health/liveness"):
         routes.append(Route(path, alive, methods=["GET"]))
     routes.append(Route("/health/readiness", _readiness(state), methods=["GET"]))
