@@ -112,6 +112,7 @@ class Backend:
                 Route("/sse/chat", self.sse_chat, methods=["POST"]),
                 Route("/sse/headers", self.sse_headers, methods=["POST"]),
                 Route("/sse/json", self.sse_json, methods=["POST"]),
+                Route("/sse/utf8", self.sse_utf8, methods=["POST"]),
                 Route("/sse/endless", self.endless, methods=["POST"]),
                 Route("/sse/stall", self.stall, methods=["POST"]),
                 Route("/sse/drop", _Dropping(self, b'data: {"n": 1}\n\n', b"text/event-stream")),
@@ -184,6 +185,18 @@ class Backend:
             yield f"data: {json.dumps(dict(request.headers))}\n\ndata: [DONE]\n\n".encode()
 
         return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def sse_utf8(self, request: Request) -> Response:
+        body = 'data: {"t": "d\u00e9j\u00e0 \u20ac"}\n\ndata: [DONE]\n\n'.encode()
+        cut = body.index("\u20ac".encode()) + 1
+
+        async def events() -> AsyncIterator[bytes]:
+            yield body[:cut]  # the euro sign's first byte of three
+            await asyncio.sleep(0.01)
+            yield body[cut:]
+
+        # A wrong charset: an event stream is UTF-8 whatever its header says.
+        return StreamingResponse(events(), media_type="text/event-stream; charset=iso-8859-1")
 
     async def sse_json(self, request: Request) -> Response:
         return JSONResponse({"id": "chatcmpl-1", "choices": []})
@@ -721,6 +734,18 @@ def test_sse_yields_each_event_until_done(backend: Backend, kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_sse_is_utf8_even_split_mid_character_under_another_charset(
+    backend: Backend, kind: str
+) -> None:
+    (event,) = read(stream(acme(backend.url), kind, "sse", "sse/utf8"))
+    assert event.data == '{"t": "d\u00e9j\u00e0 \u20ac"}'
+    assert event.json() == {"t": "d\u00e9j\u00e0 \u20ac"}
+    assert (
+        repr(event) == "ServerSentEvent(event='message', data='{\"t\": \"d\u00e9j\u00e0 \u20ac\"}')"
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_sse_without_done_is_an_incomplete_answer(backend: Backend, kind: str) -> None:
     events: list[ServerSentEvent] = []
     with pytest.raises(BadGatewayError) as caught:
@@ -1016,39 +1041,45 @@ def test_a_client_that_is_not_httpx_is_ignored() -> None:
 # -- the event parser against httpx-sse's decoders --------------------------------------------
 
 _SSE_ATOMS = [
-    "data: x\n\n",
-    "data:y",
-    "\n",
-    "\r",
-    "\r\n",
-    'data: {"a": 1}\n\n',
-    "event: e",
-    "id: 7",
-    "id: a\0b",
-    "retry: 12",
-    "retry: zz",
-    ": c",
-    "data",
-    "data:  two",
-    "\u2028",
-    "x: y",
-    " ",
-    "data: [DONE]\n\n",
-    "\n\n",
+    b"data: x\n\n",
+    b"data:y",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b'data: {"a": 1}\n\n',
+    b"event: e",
+    b"id: 7",
+    b"id: a\0b",
+    b"retry: 12",
+    b"retry: zz",
+    b": c",
+    b"data",
+    b"data:  two",
+    "\u2028".encode(),  # a line separator to str.splitlines, not to SSE
+    "data: d\u00e9j\u00e0 \u20ac\U0001f600\n\n".encode(),  # cut anywhere, even mid-character
+    b"\xff\xe2\x82",  # not UTF-8
+    b"x: y",
+    b" ",
+    b"data: [DONE]\n\n",
+    b"\n\n",
 ]
 
 
-def _reference_events(pieces: list[str]) -> list[tuple[str, str, str, int | None]]:
+def _reference_events(pieces: list[bytes]) -> list[tuple[str, str, str, int | None]]:
+    """httpx-sse's events over httpx's text decoding of the same bytes."""
+    from httpx._decoders import TextDecoder
     from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
-    lines, decoder, events = SSELineDecoder(), SSEDecoder(), []
-    for piece in pieces:
+    text, lines, decoder = TextDecoder("utf-8"), SSELineDecoder(), SSEDecoder()
+    texts = [text.decode(piece) for piece in pieces] + [text.flush()]
+    events = []
+    for piece in filter(None, texts):  # httpx never yields empty text
         events += [decoder.decode(line.rstrip("\n")) for line in lines.decode(piece)]
     events += [decoder.decode(line.rstrip("\n")) for line in lines.flush()]
     return [(e.event, e.data, e.id, e.retry) for e in events if e is not None]
 
 
-def _parsed_events(pieces: list[str]) -> list[tuple[str, str, str, int | None]]:
+def _parsed_events(pieces: list[bytes]) -> list[tuple[str, str, str, int | None]]:
     from llmctl._sse import EventParser
 
     parser, events = EventParser(), []
@@ -1061,8 +1092,8 @@ def _parsed_events(pieces: list[str]) -> list[tuple[str, str, str, int | None]]:
 def test_event_parser_gives_httpx_sses_events_for_random_streams_cut_anywhere() -> None:
     rng = random.Random(6)
     for _ in range(5000):
-        text = "".join(rng.choice(_SSE_ATOMS) for _ in range(rng.randint(0, 12)))
-        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(0, 4))))
-        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-        pieces = [piece for piece in pieces if piece]  # httpx never yields empty text
+        body = b"".join(rng.choice(_SSE_ATOMS) for _ in range(rng.randint(0, 12)))
+        cuts = sorted(rng.sample(range(len(body) + 1), min(len(body) + 1, rng.randint(0, 4))))
+        pieces = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+        pieces = [piece for piece in pieces if piece]  # httpx never yields empty bytes
         assert _parsed_events(pieces) == _reference_events(pieces), pieces

@@ -26,8 +26,9 @@ What every HTTP provider gets from it:
   an error status becomes the class of that status (see :data:`TRANSPORT_ERRORS` for
   connection failures), a body that is not what the protocol promises a
   :class:`~llmctl.exceptions.BadGatewayError`.
-- Server-sent events (decoded as ``httpx-sse`` does), NDJSON and plain chunked text read as they
-  arrive. A stream that stops before its end marker raises; it never ends silently.
+- Server-sent events (decoded as ``httpx-sse`` does, always as UTF-8), NDJSON and plain
+  chunked text read as they arrive. A stream that stops before its end marker raises; it
+  never ends silently.
 
 The stream methods are generators holding a connection: a caller that may stop reading early
 (its own code raising mid-stream, say) closes them, ``with contextlib.closing(...)`` or
@@ -46,9 +47,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
-import httpx_sse
 
-from llmctl._sse import EventParser, check_event_stream
+from llmctl._sse import EventParser, NotAnEventStream, ServerSentEvent, check_event_stream
 from llmctl.exceptions import (
     APIConnectionError,
     BadGatewayError,
@@ -70,12 +70,9 @@ __all__ = [
     "close_clients",
 ]
 
-#: One event of a server-sent event stream: ``.event``, ``.data``, ``.id``, ``.retry``.
-ServerSentEvent = httpx_sse.ServerSentEvent
-
 #: How transport failures map to llmctl's errors, most specific first, and what each means.
 TRANSPORT_ERRORS: Final[tuple[tuple[type[Exception], type[LLMCtlError], str], ...]] = (
-    (httpx_sse.SSEError, BadGatewayError, "answered without an event stream"),
+    (NotAnEventStream, BadGatewayError, "answered without an event stream"),
     (httpx.PoolTimeout, Timeout, "had no free pooled connection in time (all were busy)"),
     (httpx.ConnectTimeout, Timeout, "did not accept the connection in time"),
     (httpx.TimeoutException, Timeout, "did not answer in time"),
@@ -226,11 +223,11 @@ class Endpoint:
         with self._stream(method, url, json, accept=_ACCEPT_SSE) as response:
             check_event_stream(response)
             parser = EventParser()
-            texts = response.iter_text()
-            for text in texts:
-                for event in parser.feed(text):
+            chunks = response.iter_bytes()
+            for chunk in chunks:
+                for event in parser.feed(chunk):
                     if done is not None and event.data == done:
-                        _drain(texts)
+                        _drain(chunks)
                         return
                     yield event
             for event in parser.end():
@@ -247,15 +244,16 @@ class Endpoint:
         url = self.url(path)
         async with (
             self._astream(method, url, json, accept=_ACCEPT_SSE) as response,
-            _aclosing(response.aiter_text()) as texts,
+            _aclosing(response.aiter_bytes()) as chunks,
         ):
             check_event_stream(response)
             parser = EventParser()
-            # Decoded here rather than through two more generators (httpx-sse's) per event.
-            async for text in texts:
-                for event in parser.feed(text):
+            # Decoded here from the bytes, rather than through httpx's text decoding and
+            # httpx-sse's two generators per event.
+            async for chunk in chunks:
+                for event in parser.feed(chunk):
                     if done is not None and event.data == done:
-                        await _adrain(texts)
+                        await _adrain(chunks)
                         return
                     yield event
             for event in parser.end():
