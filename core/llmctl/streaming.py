@@ -82,7 +82,7 @@ class StreamState:
         self._started: set[int] = set()
         self._finish_reasons: dict[int, str] = {}
         self._usage: Any = None
-        self._typed: bool | None = None  # see _plain()
+        self._typed: bool | None = None  # id, created and model as fields take them
         self.include_usage = include_usage
 
     def convert(self, raw: Any) -> list[ModelResponseStream]:
@@ -155,6 +155,12 @@ class StreamState:
     def _from_chunk(self, raw: ModelResponseStream) -> list[ModelResponseStream]:
         if self.id is None:
             self.id = raw.id
+        if self._typed is None:  # id, created and model are final from here on
+            self._typed = (
+                type(self.id) is str
+                and type(self.created) is int
+                and (self.model is None or type(self.model) is str)
+            )
         if (passed := self._pass_text(raw)) is not None:
             return [passed]
         if raw.usage is not None:
@@ -172,19 +178,6 @@ class StreamState:
                 self._finish_reasons.setdefault(choice.index, choice.finish_reason)
         return out
 
-    def _plain(self) -> bool:
-        """Whether id, created and model have the types a chunk's fields take as they are.
-
-        Asked once the id is known; none of them changes after the stream's first chunk.
-        """
-        if self._typed is None:
-            self._typed = (
-                type(self.id) is str
-                and type(self.created) is int
-                and (self.model is None or type(self.model) is str)
-            )
-        return self._typed
-
     def _pass_text(self, raw: ModelResponseStream) -> ModelResponseStream | None:
         """Make a chunk that only adds text to one choice the caller's chunk, in place.
 
@@ -192,51 +185,56 @@ class StreamState:
         (#6). The chunk ends equal to what :meth:`_chunk` would build from it (values, fields
         set, no extra keys): this stream's id, created and model, the role in the first delta
         of its choice only, no ``logprobs: null``, ``system_fingerprint`` or unknown keys.
+        The chunk is the handler's, handed over: its sets and dicts are changed, not copied.
 
-        :returns: the chunk, or None for any other chunk (it is then rebuilt).
+        :returns: the chunk, or None for any other chunk (it is then rebuilt), and for every
+            chunk before :meth:`_from_chunk` has seen the stream's id.
         """
-        # One pass over what _chunk would change: a chunk of a subclass, with usage, already
-        # a caller's chunk (yielded twice), or with anything but some text in one choice, is
+        # The checks cheapest and likeliest to fail first: a chunk of a subclass, with usage,
+        # with anything but some text in one choice, or already a caller's (yielded twice), is
         # not passed.
         if (
             type(raw) is not ModelResponseStream
             or raw.usage is not None
-            or raw.__pydantic_fields_set__ == _CALLER_FIELDS
             or len(choices := raw.choices) != 1
         ):
             return None
         choice = choices[0]
         delta = choice.delta
+        content = delta.content
         choice_extra = choice.__pydantic_extra__
         if (
-            type(choice) is not StreamingChoices
-            or type(delta) is not Delta
+            type(content) is not str
+            or not content
             or choice.finish_reason is not None
-            or type(delta.content) is not str
-            or not delta.content
             or delta.tool_calls is not None
             or delta.function_call is not None
+            or type(delta) is not Delta
+            or type(choice) is not StreamingChoices
             or delta.__pydantic_extra__
             or (choice_extra and choice_extra.get("logprobs") is not None)
-            or not self._plain()
+            or not self._typed
+            or (fields := raw.__pydantic_fields_set__) == _CALLER_FIELDS
         ):
             return None
         if choice.index in self._started:
-            delta.__dict__["role"] = None
-            _set(delta, "__pydantic_fields_set__", {"content"})
+            if len(delta.__pydantic_fields_set__) != 1:  # the content and the role
+                delta.__dict__["role"] = None
+                _set(delta, "__pydantic_fields_set__", {"content"})
         else:
             self._started.add(choice.index)
             delta.__dict__["role"] = "assistant"
             _set(delta, "__pydantic_fields_set__", {"content", "role"})
         if choice_extra:
-            _set(choice, "__pydantic_extra__", {})
+            choice_extra.clear()
         _set(choice, "__pydantic_fields_set__", {"index", "delta"})
         values = raw.__dict__
         values["id"], values["created"], values["model"] = self.id, self.created, self.model
         values["object"], values["system_fingerprint"] = "chat.completion.chunk", None
-        if raw.__pydantic_extra__:
-            _set(raw, "__pydantic_extra__", {})
-        _set(raw, "__pydantic_fields_set__", set(_CALLER_FIELDS))
+        if extra := raw.__pydantic_extra__:
+            extra.clear()
+        fields.clear()
+        fields.update(_CALLER_FIELDS)
         return raw
 
     def _delta_chunk(self, index: int, delta: dict[str, Any], logprobs: Any) -> ModelResponseStream:
@@ -307,7 +305,11 @@ def iterate(source: Iterable[Any], state: StreamState) -> Iterator[ModelResponse
     iterator = iter(source)
     try:
         for raw in iterator:
-            yield from state.convert(raw)
+            # Most chunks of a plugin's stream are text deltas, passed with no list (#6).
+            if type(raw) is ModelResponseStream and (chunk := state._pass_text(raw)) is not None:
+                yield chunk
+            else:
+                yield from state.convert(raw)
     except Exception as exc:
         error = state.error(exc)
         if error is exc:
@@ -327,8 +329,12 @@ async def aiterate(
     iterator = aiter(source)
     try:
         async for raw in iterator:
-            for chunk in state.convert(raw):
+            # Most chunks of a plugin's stream are text deltas, passed with no list (#6).
+            if type(raw) is ModelResponseStream and (chunk := state._pass_text(raw)) is not None:
                 yield chunk
+            else:
+                for chunk in state.convert(raw):
+                    yield chunk
     except Exception as exc:
         error = state.error(exc)
         if error is exc:
