@@ -122,7 +122,8 @@ def plain_chunk(text: str) -> ModelResponseStream | None:
     chunk object goes through :func:`stream_chunks`, which reads it or says what is wrong.
     """
     try:
-        chunk = _validate_json(text)
+        # The validator itself, looked up per call: the model builds it when first used.
+        chunk: ModelResponseStream = ModelResponseStream.__pydantic_validator__.validate_json(text)
     except ValueError:  # pydantic's ValidationError
         return None
     if chunk.__pydantic_extra__:
@@ -131,11 +132,6 @@ def plain_chunk(text: str) -> ModelResponseStream | None:
         if choice.delta.__pydantic_extra__:
             return None
     return chunk
-
-
-def _validate_json(text: str) -> ModelResponseStream:
-    # Looked up per call: the model builds its validator when first used.
-    return ModelResponseStream.__pydantic_validator__.validate_json(text)  # type: ignore[no-any-return]
 
 
 def stream_error(error: Any, endpoint: Endpoint) -> LLMCtlError:
