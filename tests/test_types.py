@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import pickle
 from typing import Any
 
 import pytest
@@ -163,3 +166,81 @@ def test_none_values_mean_defaults_as_in_litellm() -> None:
     calls = response.choices[0].message.tool_calls
     assert calls is not None and calls[0].id.startswith("call_")
     assert (response.usage.prompt_tokens, response.usage.total_tokens) == (0, 2)
+
+
+# -- a handler's model_response: built on first use ------------------------------------------
+
+
+def _fresh() -> ModelResponse:
+    from llmctl.types.responses import unbuilt_model_response
+
+    return unbuilt_model_response()
+
+
+def _defaults(response: ModelResponse) -> dict[str, Any]:
+    dumped = response.model_dump()
+    assert dumped.pop("id").startswith("chatcmpl-")
+    assert dumped.pop("created") > 0
+    return dumped
+
+
+def test_an_unbuilt_model_response_is_one_before_and_after_first_use() -> None:
+    response = _fresh()
+    assert isinstance(response, ModelResponse)
+    assert response.choices[0].message.role == "assistant"
+    assert type(response) is ModelResponse
+    assert _defaults(response) == _defaults(ModelResponse())
+    assert response.model_fields_set == set()
+
+
+@pytest.mark.parametrize(
+    "first_use",
+    [
+        pytest.param(lambda r: r.model_dump(), id="model_dump"),
+        pytest.param(lambda r: r.__pydantic_serializer__.to_json(r), id="serializer"),
+        pytest.param(lambda r: ModelResponse.__pydantic_serializer__.to_json(r), id="class-ser"),
+        pytest.param(lambda r: repr(r), id="repr"),
+        pytest.param(lambda r: r["choices"], id="item"),
+        pytest.param(lambda r: "choices" in r and dict(r), id="contains-and-iter"),
+        pytest.param(lambda r: vars(r), id="vars"),
+        pytest.param(lambda r: r == ModelResponse(), id="eq"),
+        pytest.param(lambda r: ModelResponse() == r, id="eq-reflected"),
+        pytest.param(lambda r: r.model_copy(), id="model_copy"),
+        pytest.param(lambda r: copy.copy(r), id="copy"),
+        pytest.param(lambda r: copy.deepcopy(r), id="deepcopy"),
+        pytest.param(lambda r: pickle.dumps(r), id="pickle"),
+    ],
+)
+def test_an_unbuilt_model_response_is_built_by_any_first_use(first_use: Any) -> None:
+    response = _fresh()
+    result = first_use(response)
+    assert type(response) is ModelResponse
+    assert _defaults(response) == _defaults(ModelResponse())
+    if isinstance(result, ModelResponse) and result is not response:  # a copy
+        assert result == response and type(result.choices) is list
+        assert result.model_dump() == response.model_dump()
+
+
+def test_an_unbuilt_model_response_written_first_keeps_what_was_written() -> None:
+    response = _fresh()
+    response.model = "m"
+    response.custom_key = 1  # an extra key, as LiteLLM's handlers set them
+    assert (response.model, response.custom_key) == ("m", 1)
+    assert response.model_fields_set == {"model", "custom_key"}
+    assert response.model_dump()["custom_key"] == 1
+
+
+def test_an_unbuilt_model_response_validated_as_it_is_serialises_in_full() -> None:
+    response = _fresh()
+    assert ModelResponse.model_validate(response) is response
+    assert json.loads(ModelResponse.__pydantic_serializer__.to_json(response))["object"] == (
+        "chat.completion"
+    )
+
+
+def test_each_unbuilt_model_response_is_its_own() -> None:
+    first, second = _fresh(), _fresh()
+    first.choices[0].message.content = "mine"
+    assert second.choices[0].message.content is None
+    assert first.id != second.id
+    assert pickle.loads(pickle.dumps(first)) == first

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from llmctl.exceptions import BadRequestError
-from llmctl.types.responses import EmbeddingResponse, ImageResponse, ModelResponse
+from llmctl.types.responses import EmbeddingResponse, ImageResponse, unbuilt_model_response
 
 __all__ = [
     "CALL_ARGUMENTS",
@@ -324,7 +324,7 @@ class CallRequest:
                 "messages": self.payload,
                 "api_base": self.api_base,
                 "custom_prompt_dict": {},
-                "model_response": ModelResponse(),
+                "model_response": unbuilt_model_response(),
                 "print_verbose": _print_verbose,
                 "encoding": None,
                 "api_key": args.get("api_key"),
