@@ -258,6 +258,66 @@ def test_health_needs_the_key_and_reports_each_provider(proxy: ProxyProcess) -> 
     assert BACKEND_KEY not in resp.text
 
 
+def _probe(proxy: ProxyProcess, query: str) -> httpx.Response:
+    with proxy.client(headers={"authorization": f"Bearer {MASTER_KEY}"}) as http:
+        return http.get(f"/health?probe=completion&{query}")
+
+
+def test_health_probe_asks_a_model_for_one_token_through_the_chat_path(
+    proxy: ProxyProcess,
+) -> None:
+    body = _probe(proxy, "model=echo").json()
+    assert (body["healthy_count"], body["unhealthy_count"]) == (1, 0)
+    (row,) = body["healthy_endpoints"]
+    assert (row["models"], row["provider"], row["status"]) == (["echo"], "test", "ok")
+    assert row["latency_ms"] > 0
+    seen = json.loads(row["answer"])  # what the echo handler was given
+    assert seen["messages"] == [{"role": "user", "content": "ping"}]
+    assert seen["optional_params"]["max_tokens"] == 1
+    assert seen["optional_params"]["context_id"] == "ctx-42"  # the model's config applies
+
+
+@pytest.mark.parametrize(
+    ("model", "error"),
+    [
+        ("fail", "RateLimitError (429): the backend is rate limited"),
+        ("crash", "InternalServerError (500): "),
+        ("hang", "no answer within 0.5 s; raise ?timeout= if it needs longer"),
+        ("missing-provider", "(400): "),
+    ],
+)
+def test_health_probe_reports_a_failing_model_and_keeps_serving(
+    proxy: ProxyProcess, model: str, error: str
+) -> None:
+    body = _probe(proxy, f"model={model}&timeout=0.5").json()
+    (row,) = body["unhealthy_endpoints"]
+    assert (row["models"], row["status"]) == ([model], "failed")
+    assert error in row["error"]
+    assert _probe(proxy, "model=echo").json()["healthy_count"] == 1
+
+
+def test_health_probe_of_every_model_runs_them_side_by_side(proxy: ProxyProcess) -> None:
+    body = _probe(proxy, "timeout=1").json()
+    status = {
+        row["models"][0]: row["status"]
+        for key in ("healthy_endpoints", "unhealthy_endpoints")
+        for row in body[key]
+    }
+    assert status["echo"] == "ok"
+    assert {status[m] for m in ("fail", "crash", "hang", "slow", "missing-provider")} == {"failed"}
+    assert body["healthy_count"] + body["unhealthy_count"] == len(status)
+
+
+def test_health_probe_of_an_unknown_kind_is_a_bad_request(proxy: ProxyProcess) -> None:
+    with proxy.client(headers={"authorization": f"Bearer {MASTER_KEY}"}) as http:
+        resp = http.get("/health?probe=everything")
+        unknown = http.get("/health?probe=completion&model=nope")
+    assert resp.status_code == 400
+    assert resp.json()["error"]["param"] == "probe"
+    assert "takes 'completion'" in resp.json()["error"]["message"]
+    assert unknown.status_code == 404
+
+
 def test_keys_never_reach_the_log(api: openai.OpenAI, proxy: ProxyProcess) -> None:
     api.chat.completions.create(model="echo", messages=[{"role": "user", "content": "x"}])
     assert MASTER_KEY not in proxy.log

@@ -154,9 +154,17 @@ def test_without_a_config_every_installed_provider_is_served(site: SitePackages)
                 "/v1/chat/completions", json={"model": "proxyecho/any-name", "messages": HELLO}
             )
             models = http.get("/v1/models").json()["data"]
+            probe_all = http.get("/health?probe=completion").json()
+            probe_one = http.get("/health?probe=completion&model=proxyecho/llama").json()
     finally:
         server.stop()
     assert resp.json()["choices"][0]["message"]["content"] == "any-name"
+    # A wildcard names no model to probe until the request names one.
+    (unchecked,) = probe_all["unchecked_endpoints"]
+    assert unchecked["models"] == ["*"]
+    assert unchecked["error"].startswith("the wildcard '*' names no model to call")
+    (probed,) = probe_one["healthy_endpoints"]
+    assert (probed["models"], probed["answer"]) == (["proxyecho/llama"], "llama")
     assert models == [
         {
             "id": "proxyecho/*",

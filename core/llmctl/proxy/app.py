@@ -25,13 +25,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-import llmctl
 from llmctl.dispatch import acompletion, aembedding, aimage_generation
 from llmctl.exceptions import BadRequestError, LLMCtlError
-from llmctl.health import acheck_provider
 from llmctl.proxy.auth import KeyCheck
 from llmctl.proxy.errors import exception_handlers
 from llmctl.proxy.guard import CallGuard
+from llmctl.proxy.health import alive, health, readiness
 from llmctl.proxy.models import Deployment, ModelMap
 from llmctl.proxy.responses import JSONBody
 from llmctl.proxy.schemas import (
@@ -52,9 +51,6 @@ __all__ = ["ProxyState", "create_app"]
 #: Threads for handlers that only have sync methods: each blocked call holds one, and the
 #: event loop keeps serving everyone else meanwhile.
 HANDLER_THREADS: Final = 64
-
-#: Seconds ``/health`` gives each provider's check unless ``?timeout=`` says otherwise.
-HEALTH_TIMEOUT: Final = 10.0
 
 _CAPABILITIES: Final = {
     "completion": "chat",
@@ -88,7 +84,6 @@ class ProxyState:
         self.check_key = KeyCheck(self.master_key) if self.master_key is not None else None
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 T = TypeVar("T")
 
 
@@ -108,7 +103,7 @@ def create_app(state: ProxyState, *, access_log: bool = True) -> RequestIds:
         routes.append(Route(path, route, methods=methods))
     for path in ("/health/liveliness", "/health/liveness"):
         routes.append(Route(path, alive, methods=["GET"]))
-    routes.append(Route("/health/readiness", _readiness(state), methods=["GET"]))
+    routes.append(Route("/health/readiness", readiness(state), methods=["GET"]))
     app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=_lifespan)
     return RequestIds(app, access_log=access_log)
 
@@ -292,72 +287,6 @@ def _capabilities(provider: str) -> list[str]:
     return sorted({_CAPABILITIES[op] for op in operations if op in _CAPABILITIES})
 
 
-async def health(request: Request, state: ProxyState) -> Response:
-    """GET /health: each provider's cheap health check, run side by side; never a completion.
-
-    ``?model=NAME`` checks one model; ``?timeout=SECONDS`` bounds each check.
-    """
-    timeout = _float_query(request, "timeout", HEALTH_TIMEOUT)
-    only = request.query_params.get("model")
-    # One check per backend: models sharing a provider, an address, a key and a config
-    # (litellm_params' extra keys, which may describe the backend) share it.
-    targets: dict[tuple[str, str | None, str | None, str], list[str]] = {}
-    configs: dict[str, dict[str, Any]] = {}
-    for deployment in state.models.deployments:
-        if only is not None and deployment.model_name != only:
-            continue
-        args = deployment.arguments
-        config = args.get("litellm_params") or {}
-        config_key = json.dumps(config, sort_keys=True, default=repr)
-        configs[config_key] = config
-        for provider in deployment.providers():
-            key = (provider, args.get("api_base"), args.get("api_key"), config_key)
-            targets.setdefault(key, []).append(deployment.model_name)
-    if only is not None and not targets:
-        state.models.resolve(only)  # raises the 404 that lists the served names
-    checks = [
-        acheck_provider(
-            provider,
-            timeout=timeout,
-            api_base=base,
-            api_key=key,
-            litellm_params=configs[config_key],
-        )
-        for provider, base, key, config_key in targets
-    ]
-    reports = await asyncio.gather(*checks)
-    buckets: dict[str, list[dict[str, Any]]] = {"ok": [], "failed": [], "unchecked": []}
-    for ((provider, base, _, _), models), report in zip(targets.items(), reports, strict=True):
-        row = {"models": models, "provider": provider, "api_base": base, **report.to_json()}
-        del row["name"]
-        buckets["failed" if report.status == "error" else report.status].append(row)
-    body = {
-        "healthy_endpoints": buckets["ok"],
-        "unhealthy_endpoints": buckets["failed"],
-        "unchecked_endpoints": buckets["unchecked"],
-        "healthy_count": len(buckets["ok"]),
-        "unhealthy_count": len(buckets["failed"]),
-    }
-    return JSONBody(json.dumps(body, default=repr).encode())
-
-
-async def alive(request: Request) -> Response:
-    """GET /health/liveness (and LiteLLM's /health/liveliness): the process answers."""
-    return JSONBody(b'"I\'m alive!"')
-
-
-def _readiness(state: ProxyState) -> Endpoint:
-    body = json.dumps(
-        {"status": "healthy", "llmctl_version": llmctl.__version__, "models": len(state.models)}
-    ).encode()
-
-    async def ready(request: Request) -> Response:
-        """GET /health/readiness: the server is up and its config loaded."""
-        return JSONBody(body)
-
-    return ready
-
-
 # -- plumbing ---------------------------------------------------------------------------------
 
 
@@ -396,16 +325,3 @@ def _too_large(limit: int) -> BadRequestError:
         status_code=413,
         code="request_too_large",
     )
-
-
-def _float_query(request: Request, name: str, default: float) -> float:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0 < number < float("inf"):
-        raise BadRequestError(f"?{name}= takes a positive number of seconds, got {value!r}")
-    return number
