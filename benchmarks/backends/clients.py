@@ -214,8 +214,8 @@ class LlmctlClient(LibraryClient):
             }
             for ep in found
         ]
-        versions = {"llmctl": _version("llmctl"), "httpx-sse": _version("httpx-sse")}
-        return {"versions": {**versions, **super().describe()["versions"]}, "plugin": plugin}
+        versions = {"llmctl": _version("llmctl"), **super().describe()["versions"]}
+        return {"versions": versions, "plugin": plugin}
 
 
 class LitellmClient(LibraryClient):

@@ -16,7 +16,13 @@ from starlette.responses import Response
 
 from llmctl.exceptions import LLMCtlError
 
-__all__ = ["ClientDisconnected", "error_body", "error_response", "exception_handlers"]
+__all__ = [
+    "ClientDisconnected",
+    "answer_error",
+    "error_body",
+    "error_response",
+    "exception_handlers",
+]
 
 _logger = logging.getLogger("llmctl.proxy")
 
@@ -113,3 +119,12 @@ exception_handlers: Final = {
     ClientDisconnected: _disconnected,
     Exception: _unexpected,
 }
+
+
+async def answer_error(request: Request, exc: Exception) -> Response:
+    """Answer ``exc`` as the application would: the handler of its nearest class above."""
+    for cls in type(exc).__mro__:
+        handler = exception_handlers.get(cls)
+        if handler is not None:
+            return await handler(request, exc)
+    return await _unexpected(request, exc)  # not reached: Exception has a handler
