@@ -82,7 +82,8 @@ class StreamState:
         self._started: set[int] = set()
         self._finish_reasons: dict[int, str] = {}
         self._usage: Any = None
-        self._typed: bool | None = None  # id, created and model as fields take them
+        # Whether id, created and model need no validation; known once _from_chunk has the id.
+        self._typed: bool | None = None
         self.include_usage = include_usage
 
     def convert(self, raw: Any) -> list[ModelResponseStream]:
@@ -218,7 +219,7 @@ class StreamState:
         ):
             return None
         if choice.index in self._started:
-            if len(delta.__pydantic_fields_set__) != 1:  # the content and the role
+            if len(delta.__pydantic_fields_set__) != 1:  # more than the content: a role, a null
                 delta.__dict__["role"] = None
                 _set(delta, "__pydantic_fields_set__", {"content"})
         else:
