@@ -277,6 +277,11 @@ def test_health_probe_asks_a_model_for_one_token_through_the_chat_path(
     assert seen["optional_params"]["context_id"] == "ctx-42"  # the model's config applies
 
 
+def test_health_probe_embeds_for_an_embedding_model(proxy: ProxyProcess) -> None:
+    (row,) = _probe(proxy, "model=embed").json()["healthy_endpoints"]
+    assert (row["models"], row["answer"]) == (["embed"], "an embedding of 3 values")
+
+
 @pytest.mark.parametrize(
     ("model", "error"),
     [
@@ -303,7 +308,7 @@ def test_health_probe_of_every_model_runs_them_side_by_side(proxy: ProxyProcess)
         for key in ("healthy_endpoints", "unhealthy_endpoints")
         for row in body[key]
     }
-    assert status["echo"] == "ok"
+    assert status["echo"] == status["embed"] == "ok"
     assert {status[m] for m in ("fail", "crash", "hang", "slow", "missing-provider")} == {"failed"}
     assert body["healthy_count"] + body["unhealthy_count"] == len(status)
 

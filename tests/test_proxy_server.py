@@ -133,14 +133,22 @@ def test_litellm_config_with_unknown_settings_loads_and_names_them(tmp_path: Pat
 def test_without_a_config_every_installed_provider_is_served(site: SitePackages) -> None:
     site.add(
         "llmctl-proxyecho",
-        {"litellm.providers": {"proxyecho": "proxyecho_plugin:handler"}},
+        {
+            "litellm.providers": {
+                "proxyecho": "proxyecho_plugin:handler",
+                "proxyimages": "proxyecho_plugin:images",
+            }
+        },
         {
             "proxyecho_plugin": (
                 "from llmctl import CustomLLM, ModelResponse\n"
                 "class Echo(CustomLLM):\n"
                 "    def completion(self, model, messages, **kwargs):\n"
                 "        return ModelResponse(choices=[{'message': {'content': model}}])\n"
-                "handler = Echo()\n"
+                "class Images(CustomLLM):\n"
+                "    def image_generation(self, model, prompt, **kwargs):\n"
+                "        raise AssertionError('a probe never bills an image')\n"
+                "handler, images = Echo(), Images()\n"
             )
         },
     )
@@ -156,24 +164,32 @@ def test_without_a_config_every_installed_provider_is_served(site: SitePackages)
             models = http.get("/v1/models").json()["data"]
             probe_all = http.get("/health?probe=completion").json()
             probe_one = http.get("/health?probe=completion&model=proxyecho/llama").json()
+            probe_images = http.get("/health?probe=completion&model=proxyimages/x").json()
     finally:
         server.stop()
     assert resp.json()["choices"][0]["message"]["content"] == "any-name"
     # A wildcard names no model to probe until the request names one.
-    (unchecked,) = probe_all["unchecked_endpoints"]
+    (unchecked,) = probe_all["unchecked_endpoints"]  # one catch-all entry
     assert unchecked["models"] == ["*"]
     assert unchecked["error"].startswith("the wildcard '*' names no model to call")
     (probed,) = probe_one["healthy_endpoints"]
-    assert (probed["models"], probed["answer"]) == (["proxyecho/llama"], "llama")
+    assert (probed["models"], probed["provider"], probed["answer"]) == (
+        ["proxyecho/llama"],
+        "proxyecho",
+        "llama",
+    )
+    (images,) = probe_images["unchecked_endpoints"]
+    assert images["error"].startswith("it serves only images: a probe would bill an image")
     assert models == [
         {
-            "id": "proxyecho/*",
+            "id": f"{provider}/*",
             "object": "model",
             "created": models[0]["created"],
             "owned_by": "llmctl-proxyecho",
-            "provider": "proxyecho",
-            "capabilities": ["chat"],
+            "provider": provider,
+            "capabilities": [capability],
         }
+        for provider, capability in (("proxyecho", "chat"), ("proxyimages", "images"))
     ]
     assert "every installed provider" in server.log
 

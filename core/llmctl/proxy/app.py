@@ -27,12 +27,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from llmctl.dispatch import acompletion, aembedding, aimage_generation
-from llmctl.exceptions import BadRequestError, LLMCtlError
+from llmctl.exceptions import BadRequestError
 from llmctl.proxy.auth import KeyCheck
 from llmctl.proxy.errors import answer_error, exception_handlers
 from llmctl.proxy.guard import CallGuard
 from llmctl.proxy.health import alive, health, readiness
-from llmctl.proxy.models import Deployment, ModelMap
+from llmctl.proxy.models import Deployment, ModelMap, capabilities
 from llmctl.proxy.responses import JSONBody
 from llmctl.proxy.schemas import (
     ChatRequest,
@@ -44,7 +44,6 @@ from llmctl.proxy.schemas import (
 from llmctl.proxy.shapes import embeddings_json, text_chunk_event, text_completion_json
 from llmctl.proxy.sse import DONE, EventStream, encode, encode_without_usage
 from llmctl.proxy.tracing import RequestIds
-from llmctl.registry import registry
 from llmctl.request import wants_usage
 
 __all__ = ["ProxyState", "create_app"]
@@ -52,17 +51,6 @@ __all__ = ["ProxyState", "create_app"]
 #: Threads for handlers that only have sync methods: each blocked call holds one, and the
 #: event loop keeps serving everyone else meanwhile.
 HANDLER_THREADS: Final = 64
-
-_CAPABILITIES: Final = {
-    "completion": "chat",
-    "acompletion": "chat",
-    "streaming": "chat",
-    "astreaming": "chat",
-    "embedding": "embeddings",
-    "aembedding": "embeddings",
-    "image_generation": "images",
-    "aimage_generation": "images",
-}
 
 
 @dataclass
@@ -307,18 +295,10 @@ async def list_models(request: Request, state: ProxyState) -> Response:
                     "created": state.started,
                     "owned_by": state.owners.get(provider, provider),
                     "provider": provider,
-                    "capabilities": _capabilities(provider),
+                    "capabilities": capabilities(provider),
                 }
             )
     return JSONBody(json.dumps({"object": "list", "data": data}).encode())
-
-
-def _capabilities(provider: str) -> list[str]:
-    try:
-        operations = registry.provider(provider).operations
-    except LLMCtlError:
-        return []
-    return sorted({_CAPABILITIES[op] for op in operations if op in _CAPABILITIES})
 
 
 # -- plumbing ---------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """``/health`` and the probes: is each model's backend up, and is the server.
 
 ``GET /health`` runs each provider's cheap ``health_check`` (a model list, a ping: nothing
-billed). ``GET /health?probe=completion`` asks each model for one token instead, through the
-same path as a client's request: billable, so only when asked. ``/health/liveness`` and
-``/health/readiness`` need no key, for orchestrators.
+billed). ``GET /health?probe=completion`` asks each model for one token (an embedding model
+for one embedding) instead, through the same path as a client's request: billable, so only
+when asked. ``/health/liveness`` and ``/health/readiness`` need no key, for orchestrators.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import llmctl
-from llmctl.dispatch import acompletion
+from llmctl.dispatch import acompletion, aembedding
 from llmctl.exceptions import BadRequestError, from_handler_exception
 from llmctl.health import acheck_provider
+from llmctl.proxy.models import capabilities
 from llmctl.proxy.responses import JSONBody
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ __all__ = ["HEALTH_TIMEOUT", "PROBE_MESSAGES", "alive", "health", "readiness"]
 #: Seconds ``/health`` gives each check unless ``?timeout=`` says otherwise.
 HEALTH_TIMEOUT: Final = 10.0
 
-#: What ``?probe=completion`` sends each model, with ``max_tokens=1``.
+#: What ``?probe=completion`` sends a chat model, with ``max_tokens=1`` (an embedding model
+#: embeds ``"ping"``).
 PROBE_MESSAGES: Final = ({"role": "user", "content": "ping"},)
 
 _PROBES: Final = ("completion",)
@@ -122,9 +124,10 @@ async def _completion_probes(
 
 
 async def _probe(name: str, deployment: Deployment, target: str, timeout: float) -> dict[str, Any]:
+    provider, slash, _ = target.partition("/")
     row: dict[str, Any] = {
         "models": [name],
-        "provider": deployment.provider,
+        "provider": provider if slash else None,
         "api_base": deployment.arguments.get("api_base"),
         "status": "unchecked",
         "latency_ms": None,
@@ -137,22 +140,35 @@ async def _probe(name: str, deployment: Deployment, target: str, timeout: float)
             "(?probe=completion&model=...)"
         )
         return row
+    # A provider that does not load is asked for chat: the call says what is missing.
+    serves = capabilities(provider) or ["chat"]
+    mode = (deployment.arguments.get("model_info") or {}).get("mode")
+    embeds = mode == "embedding" or "chat" not in serves
+    if embeds and "embeddings" not in serves:
+        row["error"] = "it serves only images: a probe would bill an image; /health checks it"
+        return row
     # drop_params: a backend that takes no max_tokens is still probed.
-    kwargs = {**deployment.arguments, "max_tokens": 1, "drop_params": True}
+    kwargs = {**deployment.arguments, "drop_params": True}
     start = time.perf_counter()
+    answer: str | None
     try:
-        call = acompletion(target, [dict(m) for m in PROBE_MESSAGES], **kwargs)
-        response = await asyncio.wait_for(call, timeout)
+        if embeds:
+            vectors = await asyncio.wait_for(aembedding(target, ["ping"], **kwargs), timeout)
+            answer = f"an embedding of {len(vectors.data[0].embedding)} values"
+        else:
+            messages = [dict(message) for message in PROBE_MESSAGES]
+            call = acompletion(target, messages, max_tokens=1, **kwargs)
+            response = await asyncio.wait_for(call, timeout)
+            answer = response.choices[0].message.content if response.choices else None
     except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
         row["status"] = "failed"
         row["error"] = f"no answer within {timeout:g} s; raise ?timeout= if it needs longer"
     except Exception as exc:
-        error = from_handler_exception(exc, llm_provider=deployment.provider, model=name)
+        error = from_handler_exception(exc, llm_provider=row["provider"], model=name)
         row["status"] = "failed"
         row["error"] = f"{type(error).__name__} ({error.status_code}): {error.message}"
     else:
-        row["status"] = "ok"
-        row["answer"] = response.choices[0].message.content if response.choices else None
+        row["status"], row["answer"] = "ok", answer
     row["latency_ms"] = round((time.perf_counter() - start) * 1000, 3)
     return row
 

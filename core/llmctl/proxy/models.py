@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from llmctl.exceptions import NotFoundError
+from llmctl.exceptions import LLMCtlError, NotFoundError
 from llmctl.proxy.config import ModelEntry
 from llmctl.registry import registry
 from llmctl.request import CALL_ARGUMENTS, DEFAULT_TIMEOUT
 
-__all__ = ["ROUTER_PARAMS", "Deployment", "ModelMap"]
+__all__ = ["ROUTER_PARAMS", "Deployment", "ModelMap", "capabilities"]
 
 #: LiteLLM router settings found in ``litellm_params``: not arguments of a call, and not
 #: acted on until llmctl has a router; start-up names them as ignored.
@@ -25,6 +25,30 @@ ROUTER_PARAMS: Final = frozenset({"rpm", "tpm", "weight", "order", "max_parallel
 
 #: ``litellm_params`` keys the server itself acts on.
 _SERVER_PARAMS: Final = frozenset({"model", "stream_timeout"})
+
+#: What each handler operation lets a model serve, as ``/v1/models`` names it.
+_CAPABILITIES: Final = {
+    "completion": "chat",
+    "acompletion": "chat",
+    "streaming": "chat",
+    "astreaming": "chat",
+    "embedding": "embeddings",
+    "aembedding": "embeddings",
+    "image_generation": "images",
+    "aimage_generation": "images",
+}
+
+
+def capabilities(provider: str) -> list[str]:
+    """Return what the provider's handler serves (``chat``, ``embeddings``, ``images``).
+
+    Empty when the provider does not load.
+    """
+    try:
+        operations = registry.provider(provider).operations
+    except LLMCtlError:
+        return []
+    return sorted({_CAPABILITIES[op] for op in operations if op in _CAPABILITIES})
 
 
 @dataclass(frozen=True)
