@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
 from collections.abc import Iterator
@@ -337,7 +338,30 @@ def test_every_response_and_log_line_carries_a_request_id(proxy: ProxyProcess) -
     assert mine.headers["x-request-id"] == "trace-abc-123"
     assert fresh.headers["x-request-id"].startswith("req_")
     assert refused.headers["x-request-id"] != fresh.headers["x-request-id"]
-    assert proxy.wait_for_log(r"\[trace-abc-123\] llmctl\.access: GET /v1/models 200")
+    assert proxy.wait_for_log(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO    \[trace-abc-123\] llmctl\.access: "
+        r"GET /v1/models 200 \d+\.\d ms"
+    )
+
+
+def test_the_log_formatter_writes_times_as_the_standard_one_does() -> None:
+    from llmctl.proxy.tracing import LogFormatter
+
+    ours, standard = (
+        LogFormatter("%(asctime)s %(message)s"),
+        logging.Formatter("%(asctime)s %(message)s"),
+    )
+    for created in (
+        1_795_000_000.0,
+        1_795_000_000.9994,
+        1_795_000_001.0,
+        1_795_000_000.5,
+        86_399.25,
+    ):
+        record = logging.LogRecord("x", logging.INFO, "", 0, "hello", None, None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == standard.format(record)
+        assert ours.formatTime(record, "%H:%M") == standard.formatTime(record, "%H:%M")
 
 
 # -- the feature guide's server and curl requests ---------------------------------------------

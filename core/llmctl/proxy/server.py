@@ -20,7 +20,7 @@ from llmctl.proxy.app import ProxyState, create_app
 from llmctl.proxy.auth import bind_problem, is_weak_key
 from llmctl.proxy.config import ConfigError, LoadedConfig, load_config
 from llmctl.proxy.models import Deployment, ModelMap
-from llmctl.proxy.tracing import RequestIdFilter, RequestIds
+from llmctl.proxy.tracing import LogFormatter, RequestIdFilter, RequestIds
 from llmctl.registry import registry
 from llmctl.request import DEFAULT_TIMEOUT
 
@@ -113,7 +113,7 @@ def _plan_config(loaded: LoadedConfig) -> ServerPlan:
 def configure_logging(level: str = "info") -> None:
     """Log to stderr, every line stamped with its request id."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    handler.setFormatter(LogFormatter(_LOG_FORMAT))
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -16,7 +16,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["SERVER_SEND", "RequestIdFilter", "RequestIds", "request_id"]
+__all__ = ["SERVER_SEND", "LogFormatter", "RequestIdFilter", "RequestIds", "request_id"]
 
 #: The current request's id ("-" outside a request).
 request_id: Final = contextvars.ContextVar("llmctl_request_id", default="-")
@@ -27,7 +27,9 @@ request_id: Final = contextvars.ContextVar("llmctl_request_id", default="-")
 SERVER_SEND: Final = "llmctl.server_send"
 
 _HEADER: Final = b"x-request-id"
-_access = logging.getLogger("llmctl.access")
+_ACCESS: Final = "llmctl.access"
+_LINE: Final = "%s %s %s %.1f ms"
+_access = logging.getLogger(_ACCESS)
 
 
 class RequestIdFilter(logging.Filter):
@@ -37,6 +39,27 @@ class RequestIdFilter(logging.Filter):
         """Stamp the record; never drop it."""
         record.request_id = request_id.get()
         return True
+
+
+class LogFormatter(logging.Formatter):
+    """A ``logging.Formatter`` that formats each second's timestamp once, not every line.
+
+    ``%(asctime)s`` reads as the standard formatter writes it (``2026-11-25 17:48:18,229``);
+    an access log line costs 1 us less (#5).
+    """
+
+    _second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """Return the record's time as the standard formatter would."""
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second, text = self._second
+        if second != int(record.created):
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, text)  # one assignment: threads see a matching pair
+        return f"{text},{int(record.msecs):03d}"
 
 
 class RequestIds:
@@ -75,15 +98,16 @@ class RequestIds:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.access_log:
-                _access.info(
-                    "%s %s %s %.1f ms",
-                    scope["method"],
-                    scope["path"],
-                    status or "-",
-                    (time.perf_counter() - start) * 1000,
-                )
+            if self.access_log and _access.isEnabledFor(logging.INFO):
+                # makeRecord and handle, not info(): info() walks the stack for a file and line
+                # that an access line never shows, a sixth of the line's cost (#5).
+                args = (scope["method"], scope["path"], status or "-", _ms(start))
+                _access.handle(_access.makeRecord(_ACCESS, logging.INFO, "", 0, _LINE, args, None))
             request_id.reset(token)
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
 
 
 def _client_id(scope: Scope) -> str | None:
