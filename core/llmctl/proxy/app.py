@@ -216,11 +216,8 @@ async def _guarded(request: Request, model: str, call: Awaitable[T], timeout: fl
     guard.begin(timeout)
     try:
         return await call
-    except asyncio.CancelledError:
-        failure = guard.failure()
-        if failure is None:
-            raise  # the server is shutting down
-        raise failure from None
+    except asyncio.CancelledError as cancelled:
+        guard.raise_failure(cancelled)
     finally:
         guard.close()
 

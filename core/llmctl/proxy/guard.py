@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from starlette.types import Receive
 
@@ -36,7 +36,7 @@ class CallGuard:
     """Cancel the current task on a deadline or on the client's disconnect.
 
     Use :meth:`wait` around an await that runs handler code, or :meth:`begin`, the await,
-    :meth:`failure` on ``CancelledError`` and :meth:`end` where a coroutine per wait costs
+    :meth:`raise_failure` on ``CancelledError`` and :meth:`end` where a coroutine per wait costs
     too much (a stream's chunks); call :meth:`close` when the request is answered.
 
     :param receive: the request's ASGI ``receive``, its body already read.
@@ -87,11 +87,8 @@ class CallGuard:
         self.begin(timeout)
         try:
             return await awaitable
-        except asyncio.CancelledError:
-            error = self.failure()
-            if error is None:
-                raise  # the server is shutting down: not ours to swallow
-            raise error from None
+        except asyncio.CancelledError as cancelled:
+            self.raise_failure(cancelled)
         finally:
             self.end()
 
@@ -120,24 +117,27 @@ class CallGuard:
         self._waiting = False
         self.expired = False
 
-    def failure(self) -> Exception | None:
-        """Return what to raise for a ``CancelledError`` caught during a wait.
+    def raise_failure(self, cancelled: asyncio.CancelledError) -> NoReturn:
+        """Raise what a ``CancelledError`` caught during a wait stands for.
 
-        :returns: :class:`ClientDisconnected` or a :class:`~llmctl.exceptions.Timeout` when
-            the guard cancelled the task (which it then uncancels); None when it did not.
+        :raises ClientDisconnected: the guard cancelled the task for the client leaving (it
+            then uncancels the task).
+        :raises Timeout: (504) the guard cancelled the task at the deadline.
+        :raises CancelledError: ``cancelled`` itself, when the guard did not cancel the task:
+            the server is shutting down, which is not the guard's to swallow.
         """
         if not (self.expired or self.disconnected):
-            return None
+            raise cancelled
         if sys.version_info >= (3, 11):
             self._task.uncancel()
         if self.disconnected:
-            return ClientDisconnected()
-        return Timeout(
+            raise ClientDisconnected() from None
+        raise Timeout(
             f"the model {self.model!r} did not answer within {self._timeout:g} s; raise "
             "litellm_params.timeout (or stream_timeout) in config.yaml if it needs longer",
             status_code=504,
             code="timeout",
-        )
+        ) from None
 
     def close(self) -> None:
         """Stop the timer and stop watching the client."""

@@ -118,11 +118,8 @@ class EventStream(Response):
                     chunk = await anext(rest)
                 except StopAsyncIteration:
                     break
-                except asyncio.CancelledError:
-                    failure = guard.failure()
-                    if failure is None:
-                        raise  # the server is shutting down
-                    raise failure from None
+                except asyncio.CancelledError as cancelled:
+                    guard.raise_failure(cancelled)
                 finally:
                     guard.end()
                 await send(
